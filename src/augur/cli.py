@@ -1,0 +1,118 @@
+"""The `augur` command: a thin layer over the packages, one subcommand per concern."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _positive_int(name: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{name} must be a positive integer, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{name} must be a positive integer, got {value}")
+        return value
+
+    return parse
+
+
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from augur.events.io import write_jsonl
+    from augur.events.persona import KnowledgeWorkerPersona
+
+    events = KnowledgeWorkerPersona(seed=args.seed).generate(days=args.days, progress=True)
+    n = write_jsonl(args.out, events)
+    print(f"wrote {n} events ({args.days} days, persona seed {args.seed}) to {args.out}")
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from augur.events.importers import ImportConfig, import_csv
+    from augur.events.io import write_jsonl
+
+    config = ImportConfig(
+        case_col=args.case_col, activity_col=args.activity_col, time_col=args.time_col,
+        resource_col=args.resource_col, group_by=args.group_by,
+    )
+    events = import_csv(args.file, config)
+    n = write_jsonl(args.out, events)
+    streams = len({e.stream for e in events})
+    print(f"wrote {n} events in {streams} streams (grouped by {args.group_by}) to {args.out}")
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from augur.harness.cli import run_evaluate
+
+    return run_evaluate(args)
+
+
+def _cmd_harness(args: argparse.Namespace) -> int:
+    from augur.harness.cli import run_harness
+
+    return run_harness(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="augur", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    data = sub.add_parser("data", help="make or import event streams")
+    data_sub = data.add_subparsers(dest="data_command", required=True)
+
+    synth = data_sub.add_parser("synth", help="simulate one knowledge worker's event stream")
+    synth.add_argument("--days", type=_positive_int("--days"), default=730,
+                       help="days to simulate (default 730)")
+    synth.add_argument("--seed", type=int, default=42, help="persona seed (default 42)")
+    synth.add_argument("--out", type=Path, required=True, help="output JSON Lines file")
+    synth.set_defaults(func=_cmd_synth)
+
+    imp = data_sub.add_parser("import", help="turn a CSV event log into augur event streams")
+    imp.add_argument("file", type=Path, help="CSV file with one row per event")
+    imp.add_argument("--case-col", required=True, help="column naming the case (process instance)")
+    imp.add_argument("--activity-col", required=True, help="column naming the activity")
+    imp.add_argument("--time-col", required=True, help="column with ISO 8601 timestamps")
+    imp.add_argument("--resource-col", default=None, help="column naming the person (optional)")
+    imp.add_argument("--group-by", choices=("case", "resource"), default="case",
+                     help="one stream per case (default) or per person (needs --resource-col)")
+    imp.add_argument("--out", type=Path, required=True, help="output JSON Lines file")
+    imp.set_defaults(func=_cmd_import)
+
+    ev = sub.add_parser("evaluate", help="score a predictor with the frozen harness")
+    ev.add_argument("--baseline", choices=("uniform", "most_frequent", "markov"),
+                    help="evaluate one of the harness baselines")
+    ev.add_argument("--data", type=Path, default=None,
+                    help="an imported JSON Lines log to evaluate on (its fixed split) instead "
+                         "of the synthetic eval sets")
+    ev.add_argument("--json", action="store_true", help="print the report as JSON")
+    ev.set_defaults(func=_cmd_evaluate)
+
+    harness = sub.add_parser("harness", help="check or amend the frozen harness")
+    harness_sub = harness.add_subparsers(dest="harness_command", required=True)
+    verify = harness_sub.add_parser("verify", help="check harness code and eval data checksums")
+    verify.set_defaults(func=_cmd_harness)
+    seal = harness_sub.add_parser(
+        "seal", help="write a new manifest after an amendment (needs a new HARNESS_VERSION "
+                     "and a CHANGELOG entry naming it)")
+    seal.set_defaults(func=_cmd_harness)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from augur.errors import AugurError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (AugurError, ValueError, OSError) as exc:  # these carry their own fix-it text
+        print(f"augur: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

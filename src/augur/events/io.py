@@ -1,0 +1,71 @@
+"""Reading and writing event streams as JSON Lines, one event per line.
+
+Writes are atomic (temporary file in the same folder, then rename), so a
+failed or interrupted command never leaves a partial file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from augur.events.schema import Event, EventValidationError
+
+
+class DataFileError(ValueError):
+    """A data file that cannot be read; the message names the file and line."""
+
+
+def write_jsonl(path: str | Path, events: Iterable[Event]) -> int:
+    """Write events atomically; return how many were written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    n = 0
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            for event in events:
+                f.write(event.to_json())
+                f.write("\n")
+                n += 1
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return n
+
+
+def iter_jsonl(path: str | Path) -> Iterator[Event]:
+    """Yield validated events; a bad line raises DataFileError with its line number."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataFileError(f"{path}: no such file; create one with `augur data synth` or "
+                            "`augur data import`")
+    with path.open(encoding="utf-8") as f:
+        for lineno, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield Event.from_dict(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise DataFileError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+            except EventValidationError as exc:
+                raise DataFileError(f"{path}:{lineno}: {exc}") from None
+
+
+def read_jsonl(path: str | Path) -> list[Event]:
+    events = list(iter_jsonl(path))
+    if not events:
+        raise DataFileError(f"{path}: the file holds no events")
+    return events
+
+
+def group_streams(events: Iterable[Event]) -> dict[str, list[Event]]:
+    """Split events by their `stream`, keeping file order within each stream."""
+    streams: dict[str, list[Event]] = {}
+    for event in events:
+        streams.setdefault(event.stream, []).append(event)
+    return streams

@@ -1,0 +1,1 @@
+"""The frozen evaluation harness: eval sets, metrics, baselines, ceiling, manifest."""

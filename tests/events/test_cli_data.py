@@ -1,0 +1,24 @@
+import pytest
+
+from augur.cli import main
+from augur.events.io import read_jsonl
+from augur.events.persona import KnowledgeWorkerPersona
+
+
+def test_synth_writes_the_simulator_output(tmp_path):
+    out = tmp_path / "p.jsonl"
+    assert main(["data", "synth", "--days", "3", "--seed", "9", "--out", str(out)]) == 0
+    events = read_jsonl(out)
+    assert [e.to_json() for e in events] == [
+        e.to_json() for e in KnowledgeWorkerPersona(9).generate(3)]
+
+
+@pytest.mark.parametrize(("days", "got"), [("-3", "got -3"), ("0", "got 0"),
+                                         ("many", "got 'many'")])
+def test_synth_rejects_bad_days_and_writes_nothing(tmp_path, capsys, days, got):
+    out = tmp_path / "p.jsonl"
+    with pytest.raises(SystemExit) as exc:
+        main(["data", "synth", "--days", days, "--out", str(out)])
+    assert exc.value.code == 2
+    assert f"--days must be a positive integer, {got}" in capsys.readouterr().err
+    assert not out.exists()
