@@ -31,11 +31,18 @@ def write_jsonl(path: str | Path, events: Iterable[Event]) -> int:
                 f.write(event.to_json())
                 f.write("\n")
                 n += 1
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return n
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def iter_jsonl(path: str | Path) -> Iterator[Event]:

@@ -101,8 +101,9 @@ class _Simulation:
         self.recent: deque[str] = deque(maxlen=24)
         self.open: list[_Step] = []
         self.stream = f"persona-{seed}"
-        self.bar = tqdm(total=days, unit="day", desc=f"persona {seed}", disable=not progress,
-                        leave=False)
+        # disable=None: show the bar only on a terminal, keep logs clean.
+        self.bar = tqdm(total=days, unit="day", desc=f"persona {seed}",
+                        disable=True if not progress else None, leave=False)
 
     def _push(self, t: int, kind: str, data: dict) -> None:
         self.seq += 1
