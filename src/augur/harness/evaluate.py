@@ -30,6 +30,10 @@ METRICS = (
 )
 LOWER_IS_BETTER = frozenset({"calibration_ece", "calibration_nll", "calibration_brier",
                              "delay_mae_log"})
+# Metrics whose ceiling is shown but is no upper bound, so "headroom" would mislead:
+# a uniform predictor is perfectly calibrated (ECE ~0), and the ceiling's proactive
+# precision and recall are read at its F1-best threshold, a trade-off between the two.
+NO_HEADROOM = frozenset({"calibration_ece", "proactive_precision", "proactive_recall"})
 
 
 def queries_for(eval_set: EvalSet) -> tuple[list[Query], list[Event]]:
@@ -157,7 +161,7 @@ def _entry(k: str, model, base_scores, ceiling) -> dict[str, Any]:
         entry["absent"] = True
         return entry
     known = [v for v in baselines.values() if v is not None]
-    if known and ceil is not None:
+    if known and ceil is not None and k not in NO_HEADROOM:
         best = min(known) if k in LOWER_IS_BETTER else max(known)
         if abs(ceil - best) > 1e-12:
             entry["headroom_captured"] = (value - best) / (ceil - best)

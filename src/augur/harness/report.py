@@ -25,7 +25,7 @@ def format_report(report: dict[str, Any]) -> str:
                 f"  {name + arrow:<26}{_fmt(m['value']):>9}"
                 + "".join(f"{_fmt(m['baselines'][b]):>15}" for b in C.BASELINES)
                 + f"{_fmt(m['ceiling']) if m['ceiling'] is not None else '-':>10}"
-                + f"{'-' if h is None else f'{100 * h:.1f}%':>10}")
+                + f"{'-' if h is None else f'{100 * h + 0.0:.1f}%':>10}")
     lines += ["", "headroom = (value - best baseline) / (ceiling - best baseline); "
               "'absent' = the data has no labels for that head"]
     return "\n".join(lines)
