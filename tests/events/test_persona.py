@@ -158,3 +158,10 @@ def test_reviews_requested_before_a_meeting_wait_for_its_end(persona_stream):
             assert nxt.ts >= meeting_end - timedelta(seconds=1)
             checked += 1
     assert checked >= 1
+
+
+def test_every_action_has_a_duration_and_a_lane_family():
+    from augur.events.persona_policy import _FAMILY, DURATION_MIN
+
+    assert set(DURATION_MIN) == set(ACTIONS)
+    assert set(_FAMILY) == set(ACTIONS)

@@ -20,6 +20,7 @@ simulator's own distributions over each (the `sim` field).
 from __future__ import annotations
 
 import heapq
+import math
 import random
 from collections import deque
 from collections.abc import Iterator
@@ -39,7 +40,7 @@ from augur.events.persona_policy import (
     proactive_probability,
 )
 from augur.events.persona_targets import target_of
-from augur.events.persona_world import DAY, State
+from augur.events.persona_world import State
 from augur.events.schema import Event
 from augur.events.vocab import ACTION_EVENT
 
@@ -181,7 +182,7 @@ class _Simulation:
         actions = list(probs)
         action = self.rng.choices(actions, weights=[probs[a] for a in actions])[0]
         law = laws[action]
-        minutes = law.offset + self.rng.lognormvariate(_log(law.median), law.sigma)
+        minutes = law.offset + self.rng.lognormvariate(math.log(law.median), law.sigma)
         t_exec = s.now + max(5, round(minutes * 60))
         lane = self.rng.choices(LANE_NAMES, weights=lanes[action])[0]
         return _Decision(s.now, action, t_exec, probs, laws, lanes, targets, lane,
@@ -251,12 +252,6 @@ class _Simulation:
         self.open = []
 
 
-def _log(x: float) -> float:
-    import math
-
-    return math.log(x)
-
-
 def _conditional_median(post: dict[str, float], laws: dict[str, DelayLaw], elapsed: float) -> float:
     """Median of the remaining delay (minutes) given it exceeds `elapsed`."""
     groups: dict[DelayLaw, float] = {}
@@ -283,11 +278,6 @@ def _conditional_median(post: dict[str, float], laws: dict[str, DelayLaw], elaps
 def _single_median(law: DelayLaw, elapsed: float) -> float:
     if elapsed <= law.offset:
         return law.offset - elapsed + law.median
-    import math
-
     z_e = (math.log(elapsed - law.offset) - math.log(law.median)) / law.sigma
     z = _NORMAL.inv_cdf(min(0.5 + 0.5 * _NORMAL.cdf(z_e), 1 - 1e-12))
     return law.offset + law.median * math.exp(law.sigma * z) - elapsed
-
-
-__all__ = ["KnowledgeWorkerPersona", "DAY"]

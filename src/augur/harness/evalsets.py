@@ -38,15 +38,6 @@ class EvalSet:
     checksum: str = ""
     train: list[list[Event]] = field(default_factory=list)  # what baselines are fit on
 
-    def scored(self) -> list[tuple[list[Event], int]]:
-        """(stream events, index) of every scored step that has labels."""
-        out = []
-        for s in self.streams:
-            for i in range(s.score_from, len(s.events)):
-                if s.events[i].labels is not None:
-                    out.append((s.events, i))
-        return out
-
 
 def cache_dir() -> Path:
     """Where generated eval data is kept: per harness version and per simulator source, so
