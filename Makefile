@@ -10,9 +10,14 @@ DATA := data/persona-42.jsonl
 
 setup: $(STAMP)
 
+# torch first, pinned to the CPU build: an unpinned torch pulls gigabytes of CUDA
+# packages. With a GPU: make TORCH_SPEC="torch==2.13.0 --index-url <your CUDA index>".
+TORCH_SPEC ?= torch==2.13.0
+
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "augur needs Python >= 3.11, found " + sys.version.split()[0]'
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check $(TORCH_SPEC)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
 	@touch $(STAMP)
 

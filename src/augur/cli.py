@@ -47,13 +47,37 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from augur.harness.cli import run_evaluate
+    from augur.oracle.cli import run_evaluate
 
     return run_evaluate(args)
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    from augur.oracle.cli import run_train
+
+    return run_train(args)
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from augur.oracle.compare import run_compare
+
+    return run_compare(args)
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    import runpy
+
+    script = Path(__file__).resolve().parents[2] / "bench" / f"{args.name}.py"
+    if not script.is_file():
+        raise ValueError(f"no benchmark {args.name!r} at {script}; benchmarks live in the "
+                         "repository's bench/ folder (run from a source checkout)")
+    sys.argv = [f"augur bench {args.name}", *args.rest]
+    runpy.run_path(str(script), run_name="__main__")
+    return 0
+
+
 def _cmd_harness(args: argparse.Namespace) -> int:
-    from augur.harness.cli import run_harness
+    from augur.scorecard import run_harness
 
     return run_harness(args)
 
@@ -83,7 +107,15 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--out", type=Path, required=True, help="output JSON Lines file")
     imp.set_defaults(func=_cmd_import)
 
-    ev = sub.add_parser("evaluate", help="score a predictor with the frozen harness")
+    from augur.oracle.cli import add_train_arguments
+
+    tr = sub.add_parser("train", help="train the behavior oracle on an event file")
+    add_train_arguments(tr)
+    tr.set_defaults(func=_cmd_train)
+
+    ev = sub.add_parser("evaluate", help="score a checkpoint or a baseline with the frozen harness")
+    ev.add_argument("checkpoint", nargs="?", type=Path, default=None,
+                    help="checkpoint folder written by `augur train`")
     ev.add_argument("--baseline", choices=("uniform", "most_frequent", "markov"),
                     help="evaluate one of the harness baselines")
     ev.add_argument("--data", type=Path, default=None,
@@ -91,6 +123,20 @@ def build_parser() -> argparse.ArgumentParser:
                          "of the synthetic eval sets")
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
     ev.set_defaults(func=_cmd_evaluate)
+
+    cmp = sub.add_parser("compare", help="two checkpoints side by side on named scenarios")
+    cmp.add_argument("a", type=Path, help="first checkpoint folder")
+    cmp.add_argument("b", type=Path, help="second checkpoint folder")
+    cmp.add_argument("--scenario", default=None,
+                     help="ci_failure, morning_email, deep_coding, afternoon_meetings, "
+                          "pr_review or end_of_day")
+    cmp.add_argument("--all-scenarios", action="store_true", help="all six scenarios")
+    cmp.set_defaults(func=_cmd_compare)
+
+    bench = sub.add_parser("bench", help="run a benchmark from bench/ and print its JSON")
+    bench.add_argument("name", choices=("oracle",), help="which benchmark")
+    bench.add_argument("rest", nargs=argparse.REMAINDER, help="the benchmark's own options")
+    bench.set_defaults(func=_cmd_bench)
 
     harness = sub.add_parser("harness", help="check or amend the frozen harness")
     harness_sub = harness.add_subparsers(dest="harness_command", required=True)

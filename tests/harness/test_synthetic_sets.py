@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def report():
-    from augur.harness.cli import build_report
+    from augur.scorecard import build_report
 
     return build_report("markov", None, progress=False)
 

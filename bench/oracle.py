@@ -1,0 +1,96 @@
+"""Benchmark of the behavior oracle; prints one JSON object.
+
+    augur bench oracle [--data FILE] [--out DIR] [--checkpoint DIR]
+
+Trains on the 730-day data in a child process (wall time and peak RSS of that
+process), then measures in process: parameters, checkpoint size, single-window
+predict latency (p50, p99 over 500 calls of a 128-event window), batched
+throughput (64 windows of 128 events), and the harness report. With
+--checkpoint, training is skipped and its figures are null.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _train(data: Path, out: Path) -> tuple[float, float]:
+    start = time.monotonic()
+    subprocess.run([sys.executable, "-m", "augur.cli", "train", "--data", str(data), "--out",
+                    str(out)], check=True, stdout=subprocess.DEVNULL)
+    seconds = time.monotonic() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
+    return seconds, peak_kb / 1024
+
+
+def _latency(oracle, windows, candidates) -> dict[str, float]:
+    for w, c in zip(windows[:20], candidates[:20], strict=True):
+        oracle.predict(w, c)  # warm-up
+    times = []
+    for i in range(500):
+        j = i % len(windows)
+        t = time.perf_counter()
+        oracle.predict(windows[j], candidates[j])
+        times.append((time.perf_counter() - t) * 1000)
+    batch_w, batch_c = windows[:64], candidates[:64]
+    oracle.raw_batch(batch_w, batch_c)
+    t, n = time.perf_counter(), 0
+    while time.perf_counter() - t < 5.0:
+        oracle.raw_batch(batch_w, batch_c)
+        n += len(batch_w)
+    return {"predict_p50_ms": round(float(np.percentile(times, 50)), 3),
+            "predict_p99_ms": round(float(np.percentile(times, 99)), 3),
+            "batch_windows_per_s": round(n / (time.perf_counter() - t), 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="augur bench oracle", description=__doc__)
+    ap.add_argument("--data", type=Path, default=Path("data/persona-42.jsonl"),
+                    help="training data; made with `augur data synth` if missing")
+    ap.add_argument("--out", type=Path, default=Path("checkpoints/bench-oracle"),
+                    help="where the trained checkpoint goes")
+    ap.add_argument("--checkpoint", type=Path, default=None,
+                    help="measure this checkpoint instead of training one")
+    args = ap.parse_args(argv)
+
+    from augur.events.io import read_jsonl
+    from augur.oracle.predictor import Oracle, OraclePredictor
+    from augur.scorecard import build_report
+
+    train_s = train_mb = None
+    ckpt = args.checkpoint
+    if ckpt is None:
+        if not args.data.is_file():
+            subprocess.run([sys.executable, "-m", "augur.cli", "data", "synth", "--days", "730",
+                            "--seed", "42", "--out", str(args.data)], check=True)
+        train_s, train_mb = _train(args.data, args.out)
+        ckpt = args.out
+    oracle = Oracle.load(ckpt)
+    events = read_jsonl(args.data)[-2000:]
+    windows = [events[i - 127:i + 1] for i in range(127, len(events), 7)]
+    candidates = [w[-1].labels.candidates if w[-1].labels else None for w in windows]
+    windows = [[e.observable() for e in w] for w in windows]
+    report = {
+        "train_seconds": None if train_s is None else round(train_s, 1),
+        "train_peak_rss_mb": None if train_mb is None else round(train_mb, 1),
+        "params": oracle.params,
+        "checkpoint_bytes": sum(f.stat().st_size for f in Path(ckpt).iterdir()),
+        "torch_threads": int(os.environ.get("OMP_NUM_THREADS", "0")) or None,
+        **_latency(oracle, windows, candidates),
+        "harness": build_report(OraclePredictor(oracle), None, None, progress=False),
+    }
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Checkpoints: a folder with `model.safetensors` and `config.json`.
+
+Written atomically (a temporary folder, then a rename), so an interrupted run
+never leaves a half-written checkpoint where a good one was. Loaded strictly:
+a missing or unexpected tensor fails by name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from augur.errors import AugurError
+from augur.oracle.features import CANDIDATE_FIELDS, EVENT_FIELDS, Vocab
+from augur.oracle.model import OracleConfig, OracleModel
+
+WEIGHTS, CONFIG = "model.safetensors", "config.json"
+
+
+class CheckpointError(AugurError):
+    """A checkpoint that cannot be loaded; the message says which file and why."""
+
+
+def save_checkpoint(out: Path, model: OracleModel, vocab: Vocab, meta: dict[str, Any]) -> Path:
+    from safetensors.torch import save_file
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+        save_file(state, str(tmp / WEIGHTS))
+        doc = {"format": "augur-oracle/1", "config": model.cfg.to_json(),
+               "vocab": vocab.to_json(), "event_fields": list(EVENT_FIELDS),
+               "candidate_fields": list(CANDIDATE_FIELDS), **meta}
+        (tmp / CONFIG).write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+        os.chmod(tmp, 0o755)
+        if out.exists():  # swap in the new one, then drop the old
+            old = out.with_name(f".{out.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def load_checkpoint(path: Path) -> tuple[OracleModel, Vocab, dict[str, Any]]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    if not (path / CONFIG).is_file() or not (path / WEIGHTS).is_file():
+        raise CheckpointError(f"{path}: not a checkpoint (expected {CONFIG} and {WEIGHTS} in "
+                              "a folder written by `augur train`)")
+    try:
+        doc = json.loads((path / CONFIG).read_text())
+        cfg = OracleConfig(**doc["config"])
+        vocab = Vocab.from_json(doc["vocab"])
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path / CONFIG}: unreadable config ({exc})") from None
+    fields = (doc.get("event_fields"), doc.get("candidate_fields"))
+    if fields != (list(EVENT_FIELDS), list(CANDIDATE_FIELDS)):
+        raise CheckpointError(f"{path}: made for event fields {fields[0]} and candidate fields "
+                              f"{fields[1]}, but this augur reads {list(EVENT_FIELDS)} and "
+                              f"{list(CANDIDATE_FIELDS)}; retrain it with `augur train`")
+    model = OracleModel(cfg)
+    try:
+        state = load_file(str(path / WEIGHTS))
+    except (SafetensorError, OSError) as exc:
+        raise CheckpointError(f"{path / WEIGHTS}: unreadable weights ({exc})") from None
+    expected, got = set(model.state_dict()), set(state)
+    if expected != got:
+        raise CheckpointError(f"{path / WEIGHTS}: missing tensors {sorted(expected - got)}, "
+                              f"unexpected tensors {sorted(got - expected)}")
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise CheckpointError(f"{path / WEIGHTS}: does not fit its config ({exc})") from None
+    model.eval()
+    return model, vocab, doc

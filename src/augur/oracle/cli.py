@@ -1,0 +1,68 @@
+"""`augur train`, `augur evaluate CHECKPOINT`, `augur compare`: the oracle's commands."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from augur.oracle.config import OracleConfig, TrainConfig
+
+
+def add_train_arguments(p: argparse.ArgumentParser) -> None:
+    tc, mc = TrainConfig(), OracleConfig()
+    p.add_argument("--data", type=Path, required=True, help="JSON Lines events to train on")
+    p.add_argument("--out", type=Path, required=True, help="checkpoint folder to write")
+    p.add_argument("--seed", type=int, default=tc.seed, help=f"random seed (default {tc.seed})")
+    p.add_argument("--epochs", type=int, default=tc.epochs,
+                   help=f"most epochs; early stopping may end sooner (default {tc.epochs})")
+    p.add_argument("--lr", type=float, default=tc.lr, help=f"peak learning rate ({tc.lr})")
+    p.add_argument("--no-curriculum", action="store_true",
+                   help="train on full-length windows from the first epoch")
+    p.add_argument("--pooling", choices=("last", "mean"), default=mc.pooling,
+                   help="read the window at its last event or as a causal mean")
+    p.add_argument("--attention", choices=("causal", "bidirectional"), default=mc.attention,
+                   help="attention over the window")
+    p.add_argument("--layers", type=int, default=mc.n_layers, help="transformer layers")
+    p.add_argument("--width", type=int, default=mc.d_model, help="model width")
+    p.add_argument("--time-budget", type=float, default=None,
+                   help="stop training after this many seconds")
+    p.add_argument("--mlflow", action="store_true",
+                   help="track the run in a local MLflow store (mlruns/mlflow.db)")
+    p.add_argument("--tracking-uri", default=None,
+                   help="track the run in this MLflow store instead (implies --mlflow)")
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from augur.oracle.tracking import default_tracking_uri
+    from augur.oracle.train import train
+
+    uri = args.tracking_uri or (default_tracking_uri(Path("mlruns")) if args.mlflow else None)
+    tc = TrainConfig(seed=args.seed, epochs=args.epochs, lr=args.lr,
+                     use_curriculum=not args.no_curriculum, time_budget_s=args.time_budget,
+                     tracking_uri=uri)
+    mc = OracleConfig(pooling=args.pooling, attention=args.attention, n_layers=args.layers,
+                      d_model=args.width)
+    print(f"train: {tc}\nmodel: {mc}")
+    summary = train(args.data, args.out, tc, mc)
+    final = summary["val_after_calibration"]
+    print(f"wrote {args.out}: {summary['epochs_run']} epochs in {summary['seconds']} s, "
+          f"validation composite {final['composite']:.4f}, "
+          f"next-action top-1 {final['next_action_top1']:.4f}")
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from augur.scorecard import build_report, print_report
+
+    predictor = None
+    if args.checkpoint is not None:
+        from augur.oracle.predictor import Oracle, OraclePredictor
+
+        predictor = OraclePredictor(Oracle.load(args.checkpoint))
+    elif args.baseline is None:
+        raise ValueError("augur evaluate needs a CHECKPOINT folder or --baseline "
+                         "uniform|most_frequent|markov")
+    report = build_report(predictor, args.baseline if predictor is None else None, args.data,
+                          progress=not args.json)
+    print_report(report, args.json)
+    return 0

@@ -1,0 +1,49 @@
+"""The oracle's two config dataclasses, kept free of torch so the command line
+starts fast: OracleConfig (the model) and TrainConfig (one training run)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class OracleConfig:
+    sizes: dict[str, int] = field(default_factory=dict)  # categorical vocab sizes per field
+    n_actions: int = 50
+    n_lanes: int = 5
+    d_model: int = 256
+    n_layers: int = 2
+    n_heads: int = 4
+    d_ff: int = 768
+    d_candidate: int = 64
+    dropout: float = 0.2
+    max_len: int = 128
+    pooling: str = "last"  # "last" token or causal "mean" of the window
+    attention: str = "causal"  # "causal" or "bidirectional"
+
+    def __post_init__(self) -> None:
+        if self.pooling not in ("last", "mean"):
+            raise ValueError(f"pooling must be 'last' or 'mean', got {self.pooling!r}")
+        if self.attention not in ("causal", "bidirectional"):
+            raise ValueError(f"attention must be 'causal' or 'bidirectional', "
+                             f"got {self.attention!r}")
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class TrainConfig:
+    seed: int = 0
+    epochs: int = 30
+    batch_tokens: int = 1024  # events per optimiser step, whatever the chunk length
+    lr: float = 2e-3
+    weight_decay: float = 0.01
+    warmup_steps: int = 60
+    curriculum: tuple[int, ...] = (5, 16, 32, 64, 128)
+    use_curriculum: bool = True
+    class_weighting: bool = True  # routing loss weighted by sqrt inverse lane frequency
+    patience: int = 4  # epochs without a better validation composite before stopping
+    val_fraction: float = 0.1
+    time_budget_s: float | None = None  # stop after this many seconds (sweeps)
+    tracking_uri: str | None = None  # MLflow store, e.g. sqlite:///mlruns/mlflow.db

@@ -1,0 +1,158 @@
+"""The behavior oracle: an event encoder with six heads.
+
+Each event's fields are embedded and summed into one vector; a small
+transformer reads up to `max_len` events; the state at each position (causal
+attention) or the pooled window feeds the heads. Training reads every position
+of a chunk at once (a causal encoder's output at position t only saw events up
+to t), so one forward pass trains on T windows.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from augur.oracle.config import OracleConfig
+from augur.oracle.features import CANDIDATE_FIELDS, EVENT_FIELDS
+
+HEADS = ("next_action", "routing", "proactive", "delay", "relevance")
+CALIBRATED = ("next_action", "routing", "proactive")  # heads with a fitted temperature
+
+
+class FieldEmbedding(nn.Module):
+    """Sum of one embedding per categorical field, plus a learned position. The fields
+    share one table (each field offset into its own rows): one lookup, not one per field."""
+
+    def __init__(self, fields: tuple[str, ...], sizes: dict[str, int], d: int,
+                 max_len: int = 0) -> None:
+        super().__init__()
+        widths = [sizes[f] for f in fields]
+        self.register_buffer("offsets", torch.tensor([0, *widths[:-1]]).cumsum(0),
+                             persistent=False)
+        self.table = nn.Embedding(sum(widths), d)
+        self.position = nn.Embedding(max_len, d) if max_len else None
+        self.norm = nn.LayerNorm(d)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (..., F) int64
+        h = self.table(x + self.offsets).sum(-2)  # (..., F, C) -> (..., C)
+        if self.position is not None:
+            t = x.shape[-2]
+            h = h + self.position(torch.arange(t, device=x.device))
+        return self.norm(h)
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block."""
+
+    def __init__(self, cfg: OracleConfig) -> None:
+        super().__init__()
+        self.n_heads = cfg.n_heads
+        self.ln1, self.ln2 = nn.LayerNorm(cfg.d_model), nn.LayerNorm(cfg.d_model)
+        self.qkv = nn.Linear(cfg.d_model, 3 * cfg.d_model)
+        self.proj = nn.Linear(cfg.d_model, cfg.d_model)
+        self.mlp = nn.Sequential(nn.Linear(cfg.d_model, cfg.d_ff), nn.GELU(),
+                                 nn.Linear(cfg.d_ff, cfg.d_model))
+        self.drop = nn.Dropout(cfg.dropout)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        b, t, c = x.shape
+        q, k, v = self.qkv(self.ln1(x)).split(c, dim=2)
+        q, k, v = (z.view(b, t, self.n_heads, c // self.n_heads).transpose(1, 2)
+                   for z in (q, k, v))  # (B, H, T, C/H)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # (B, H, T, C/H)
+        x = x + self.drop(self.proj(y.transpose(1, 2).reshape(b, t, c)))
+        return x + self.drop(self.mlp(self.ln2(x)))
+
+
+class OracleModel(nn.Module):
+    def __init__(self, cfg: OracleConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        d = cfg.d_model
+        self.embed = FieldEmbedding(EVENT_FIELDS, cfg.sizes, d, cfg.max_len)
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
+        self.ln_f = nn.LayerNorm(d)
+        self.candidate = FieldEmbedding(CANDIDATE_FIELDS, cfg.sizes, cfg.d_candidate)
+        self.heads = nn.ModuleDict({
+            "next_action": nn.Linear(d, cfg.n_actions),
+            "routing": nn.Linear(d, cfg.n_lanes),
+            "proactive": nn.Linear(d, 1),
+            "delay": nn.Linear(d, 1),
+            "relevance": nn.Linear(d, cfg.d_candidate),  # query against candidate vectors
+        })
+        self.candidate_bias = nn.Linear(cfg.d_candidate, 1)
+        # One temperature per classification head, fitted after training (calibrate.py).
+        self.register_buffer("temperature", torch.ones(len(CALIBRATED)))
+        self.register_buffer("lane_weights", torch.ones(cfg.n_lanes))
+
+    def encode(self, events: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """events (B, T, F) ids, valid (B, T) bool -> states (B, T, C), one per position."""
+        b, t, _ = events.shape
+        allowed = valid[:, None, None, :]  # (B, 1, 1, T): attend to real events only
+        if self.cfg.attention == "causal":
+            allowed = allowed & torch.ones(t, t, dtype=torch.bool, device=events.device).tril()
+        eye = torch.eye(t, dtype=torch.bool, device=events.device)
+        mask = allowed | eye  # padding rows see themselves, so no row is empty
+        x = self.embed(events)  # (B, T, C)
+        for block in self.blocks:
+            x = block(x, mask)
+        x = self.ln_f(x)
+        if self.cfg.pooling == "mean":  # causal prefix mean over the real events
+            w = valid.unsqueeze(-1).to(x.dtype)  # (B, T, 1)
+            x = (x * w).cumsum(1) / w.cumsum(1).clamp(min=1.0)
+        return x
+
+    def forward(self, batch: dict[str, torch.Tensor], targets: dict | None = None):
+        """Outputs for every position, or only at batch["at"] (B,) when given (prediction:
+        candidates are then (B, K, C)); with targets, also the summed loss."""
+        h = self.encode(batch["events"], batch["valid"])  # (B, T, C)
+        if "at" in batch:
+            h = h[torch.arange(h.shape[0]), batch["at"]]  # (B, C): the states asked for
+        cand = self.candidate(batch["candidates"])  # (B, T, K, Dc) or (B, K, Dc)
+        query = self.heads["relevance"](h)  # (B, T, Dc) or (B, Dc)
+        scores = (cand * query.unsqueeze(-2)).sum(-1) + self.candidate_bias(cand).squeeze(-1)
+        scores = scores.masked_fill(~batch["candidate_valid"], float("-inf"))  # (B, [T,] K)
+        out = {
+            "next_action": self.heads["next_action"](h),  # (B, T, A) logits
+            "routing": self.heads["routing"](h),  # (B, T, 5) logits
+            "proactive": self.heads["proactive"](h).squeeze(-1),  # (B, T) logit
+            "delay": F.softplus(self.heads["delay"](h).squeeze(-1)),  # (B, T) minutes
+            "relevance": scores,
+        }
+        if targets is None:
+            return out, None
+        return out, self.loss(out, targets)
+
+    def loss(self, out: dict, y: dict) -> torch.Tensor:
+        """Sum of per-head losses; a head's missing labels (-100 / mask 0) are skipped."""
+        terms = []
+        on = y["loss_mask"]  # (B, T) which positions train
+        for head, weight in (("next_action", None), ("routing", self.lane_weights)):
+            labels = y[head].masked_fill(~on, -100)
+            if (labels != -100).any():
+                terms.append(F.cross_entropy(out[head].flatten(0, 1), labels.flatten(),
+                                             weight=weight, ignore_index=-100))
+        m = on & y["proactive_mask"]
+        if m.any():
+            terms.append(F.binary_cross_entropy_with_logits(out["proactive"][m],
+                                                            y["proactive"][m]))
+        m = on & y["delay_mask"]
+        if m.any():  # L1 in log-minutes: the harness's delay metric, robust to long gaps
+            terms.append((torch.log1p(out["delay"][m]) - torch.log1p(y["delay"][m])).abs().mean())
+        labels = y["relevance"].masked_fill(~on, -100)
+        if (labels != -100).any():
+            rows = labels != -100
+            terms.append(F.cross_entropy(out["relevance"][rows], labels[rows]))
+        return torch.stack(terms).sum()
+
+    def calibrated(self, out: dict) -> dict:
+        """Probabilities with the fitted temperatures applied."""
+        t = self.temperature
+        return {
+            "next_action": F.softmax(out["next_action"] / t[0], -1),
+            "routing": F.softmax(out["routing"] / t[1], -1),
+            "proactive": torch.sigmoid(out["proactive"] / t[2]),
+            "delay": out["delay"],
+            "relevance": out["relevance"],
+        }

@@ -1,0 +1,137 @@
+"""`Oracle.load(path).predict(events)`: the trained oracle as a library call.
+
+Windows are right-padded and each row's state is read at its last real event,
+exactly as in training (positions count from the window's first event).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from augur.events.schema import Artifact, Event
+from augur.events.vocab import LANES
+from augur.harness.constants import PROACTIVE_THRESHOLD
+from augur.oracle.checkpoint import load_checkpoint
+from augur.oracle.data import MAX_CANDIDATES
+from augur.oracle.features import Featurizer, artifact_index
+
+
+@dataclass
+class Prediction:
+    next_actions: list[tuple[str, float]]  # top-k, most likely first
+    lanes: dict[str, float]
+    proactive_prob: float
+    proactive: bool  # intervene now?
+    delay_min: float
+    artifacts: list[tuple[str, float]]  # candidates ranked, best first (empty if none given)
+
+
+class Oracle:
+    def __init__(self, model, vocab, meta: dict[str, Any], path: Path | None = None) -> None:
+        self.model, self.vocab, self.meta, self.path = model, vocab, meta, path
+        self.featurizer = Featurizer(vocab)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Oracle:
+        model, vocab, meta = load_checkpoint(Path(path))
+        return cls(model, vocab, meta, Path(path))
+
+    @property
+    def params(self) -> int:
+        return sum(p.numel() for p in self.model.parameters())
+
+    def predict(self, events: list, candidates: list | None = None, top_k: int = 5) -> Prediction:
+        """Predictions after the last of `events` (oldest first)."""
+        return self.predict_batch([events], [candidates], top_k)[0]
+
+    def predict_batch(self, windows: list[list], candidates: list[list | None] | None = None,
+                      top_k: int = 5) -> list[Prediction]:
+        raw = self.raw_batch(windows, candidates)
+        out = []
+        for r in range(len(windows)):
+            order = np.argsort(-raw["next_action"][r], kind="stable")[:top_k]
+            ranked = sorted(zip(raw["candidate_ids"][r], raw["relevance"][r].tolist(),
+                                strict=True), key=lambda x: -x[1])
+            p = float(raw["proactive"][r])
+            out.append(Prediction(
+                next_actions=[(self.vocab.actions[i], float(raw["next_action"][r, i]))
+                              for i in order],
+                lanes={lane: float(v) for lane, v in zip(LANES, raw["routing"][r], strict=True)},
+                proactive_prob=p, proactive=p >= PROACTIVE_THRESHOLD,
+                delay_min=float(raw["delay"][r]), artifacts=ranked))
+        return out
+
+    def raw_batch(self, windows: list[list], candidates: list[list | None] | None = None) -> dict:
+        """Calibrated probabilities as arrays, one row per window."""
+        if not windows:
+            raise ValueError("windows: expected at least one window, got none")
+        candidates = candidates or [None] * len(windows)
+        if len(candidates) != len(windows):
+            raise ValueError(f"candidates: expected one list per window ({len(windows)}), "
+                             f"got {len(candidates)}")
+        rows = [self._features(w, c, i) for i, (w, c) in enumerate(zip(windows, candidates,
+                                                                        strict=True))]
+        t = max(len(r[0]) for r in rows)
+        b = len(rows)
+        ev = np.zeros((b, t, rows[0][0].shape[1]), np.int64)
+        ca = np.zeros((b, MAX_CANDIDATES, rows[0][1].shape[1]), np.int64)
+        cv = np.zeros((b, MAX_CANDIDATES), bool)
+        valid = np.zeros((b, t), bool)
+        for i, (f, c, _) in enumerate(rows):
+            ev[i, : len(f)], valid[i, : len(f)] = f, True
+            ca[i, : len(c)], cv[i, : len(c)] = c, True
+        cv[:, 0] |= ~cv.any(-1)
+        batch = {"events": torch.from_numpy(ev), "valid": torch.from_numpy(valid),
+                 "candidates": torch.from_numpy(ca), "candidate_valid": torch.from_numpy(cv),
+                 "at": torch.tensor([len(r[0]) - 1 for r in rows])}
+        with torch.inference_mode():
+            out, _ = self.model(batch)
+            p = self.model.calibrated(out)
+        pick = {k: v.numpy() for k, v in p.items()}
+        pick["relevance"] = [pick["relevance"][i, : len(rows[i][1])] for i in range(b)]
+        pick["candidate_ids"] = [r[2] for r in rows]
+        return pick
+
+    def _features(self, window: list, cands: list | None, i: int):
+        if not window:
+            raise ValueError(f"windows[{i}]: expected at least one event, got an empty window")
+        events = [e if isinstance(e, Event) else Event.from_dict(e) for e in window]
+        events = events[-self.model.cfg.max_len:]
+        arts = [c if isinstance(c, Artifact) else Artifact.model_validate(c)
+                for c in (cands or [])][:MAX_CANDIDATES]
+        f = self.featurizer.events(events)
+        c = self.featurizer.candidates(events, artifact_index(events), len(events) - 1, 0, arts)
+        return f, c, [a.id for a in arts]
+
+
+class OraclePredictor:
+    """The oracle as a harness predictor; maps its action vocabulary onto the eval set's."""
+
+    def __init__(self, oracle: Oracle, name: str | None = None, batch_size: int = 64) -> None:
+        self.oracle, self.batch_size = oracle, batch_size
+        self.name = name or (oracle.path.name if oracle.path else "oracle")
+
+    def predict(self, queries, actions: tuple[str, ...]):
+        from augur.harness.predictor import Predictions
+
+        parts = [self.oracle.raw_batch([q.window for q in queries[i:i + self.batch_size]],
+                                       [q.candidates for q in queries[i:i + self.batch_size]])
+                 for i in range(0, len(queries), self.batch_size)]
+        own = {a: j for j, a in enumerate(self.oracle.vocab.actions)}
+        probs = np.zeros((len(queries), len(actions)))
+        cat = np.concatenate([p["next_action"] for p in parts])
+        for j, a in enumerate(actions):
+            if a in own:
+                probs[:, j] = cat[:, own[a]]
+        probs /= probs.sum(axis=1, keepdims=True)
+        return Predictions(
+            action_probs=probs,
+            lane_probs=np.concatenate([p["routing"] for p in parts]).astype(float),
+            proactive_prob=np.concatenate([p["proactive"] for p in parts]).astype(float),
+            delay_min=np.concatenate([p["delay"] for p in parts]).astype(float),
+            candidate_scores=[s.astype(float) for p in parts for s in p["relevance"]])

@@ -1,0 +1,207 @@
+"""Training the oracle: curriculum chunks, AdamW with warm-up and cosine decay,
+early stopping on the validation composite, temperature scaling, atomic save.
+
+Same seed and same data give the same checkpoint on a CPU: all randomness
+comes from one torch generator and one numpy generator seeded here.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import math
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from augur.events.io import group_streams, read_jsonl
+from augur.events.schema import Event
+from augur.events.vocab import ACTIONS
+from augur.oracle.calibrate import fit_temperature
+from augur.oracle.checkpoint import save_checkpoint
+from augur.oracle.config import OracleConfig, TrainConfig
+from augur.oracle.data import StreamArrays, chunks, collate, stream_arrays
+from augur.oracle.features import Featurizer, Vocab
+from augur.oracle.metrics import validation_metrics
+from augur.oracle.model import OracleModel
+from augur.oracle.tracking import make_tracker, run
+
+
+def split(events: list[Event], val_fraction: float) -> tuple[list[list[Event]], list[list[Event]]]:
+    """Train and validation streams. Simulated people: the last share of each stream
+    validates (later days, as in the harness's temporal hold-out). An imported log: whole
+    streams validate, by a seeded hash, and the streams the harness holds out are never
+    trained on."""
+    from augur.harness.evalsets import is_eval_stream
+
+    streams = group_streams(events)
+    if all(e.sim is not None for e in events[:100]):
+        cuts = {k: int(len(v) * (1 - val_fraction)) for k, v in streams.items()}
+        return ([v[:cuts[k]] for k, v in streams.items()],
+                [v[cuts[k]:] for k, v in streams.items()])
+    streams = {k: v for k, v in streams.items() if not is_eval_stream(k)}
+    val = {k for k in streams
+           if int(hashlib.sha256(f"val:{k}".encode()).hexdigest(), 16) % 1000
+           < val_fraction * 1000}
+    train = [v for k, v in streams.items() if k not in val]
+    if not train or not val:
+        raise ValueError(f"{len(streams)} streams are too few to hold some out for validation")
+    return train, [streams[k] for k in sorted(val)]
+
+
+def data_vocab(events: list[Event]) -> Vocab:
+    """Synthetic data predicts the 50 actions; an imported log its own activities."""
+    if all(e.action in ACTIONS for e in events if e.action):
+        return Vocab(ACTIONS)
+    names = {e.action for e in events if e.action}
+    names |= {e.labels.next_action for e in events if e.labels and e.labels.next_action}
+    return Vocab(tuple(sorted(names)))
+
+
+def train(data: Path, out: Path, tc: TrainConfig, mc: OracleConfig | None = None,
+          progress: bool = True) -> dict[str, Any]:
+    """Train on a JSON Lines file and write a checkpoint to `out`; returns the summary."""
+    torch.manual_seed(tc.seed)
+    rng = np.random.default_rng(tc.seed)
+    events = read_jsonl(data)
+    vocab = data_vocab(events)
+    feat = Featurizer(vocab)
+    mc = mc or OracleConfig()
+    mc.sizes, mc.n_actions = vocab.sizes(), len(vocab.actions)
+    train_streams, val_streams = split(events, tc.val_fraction)
+    tr = [stream_arrays(s, feat, mc.max_len) for s in train_streams]
+    va = [stream_arrays(s, feat, mc.max_len) for s in val_streams]
+    model = OracleModel(mc)
+    if tc.class_weighting:
+        model.lane_weights.copy_(_lane_weights(tr))
+    params = {"model": mc.to_json() | {"sizes": None}, "train": asdict(tc),
+              "data": str(data), "params": sum(p.numel() for p in model.parameters())}
+    with run(make_tracker(tc.tracking_uri), f"train-{Path(out).name}", params) as tracker:
+        summary = _fit(model, tr, va, tc, rng, tracker, progress)
+        _calibrate(model, va)
+        summary["val_after_calibration"] = _validate(model, va)
+        meta = {"harness_version": _harness_version(), "train_config": asdict(tc),
+                "data": {"path": str(data), "events": len(events)}, "summary": summary}
+        save_checkpoint(Path(out), model, vocab, meta)
+        tracker.log_metrics({f"final_{k}": v for k, v in summary["val_after_calibration"].items()
+                             if v is not None})
+        tracker.log_artifact(Path(out) / "config.json")
+    return summary
+
+
+def _fit(model, tr, va, tc: TrainConfig, rng, tracker, progress: bool) -> dict[str, Any]:
+    opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
+    lengths = tc.curriculum if tc.use_curriculum else (model.cfg.max_len,)
+    plan = [lengths[min(e, len(lengths) - 1)] for e in range(tc.epochs)]
+    total = sum(math.ceil(len(chunks(tr, n, None)) / max(1, tc.batch_tokens // n)) for n in plan)
+    schedule = _schedule(tc, total)
+    best, best_state, stale, step, start = -1.0, None, 0, 0, time.monotonic()
+    history = []
+    bar = tqdm(total=total, unit="step", desc="train", disable=True if not progress else None)
+    for epoch, length in enumerate(plan):
+        model.train()
+        pieces = chunks(tr, length, rng)
+        order = rng.permutation(len(pieces))
+        per = max(1, tc.batch_tokens // length)
+        for i in range(0, len(order), per):
+            batch, y = collate(tr, [pieces[j] for j in order[i:i + per]],
+                               last_only=model.cfg.attention == "bidirectional")
+            for g in opt.param_groups:
+                g["lr"] = tc.lr * schedule(step)
+            _, loss = model(batch, y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            step += 1
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss.item():.3f}", val=f"{best:.3f}", len=length)
+        metrics = _validate(model, va)
+        history.append({"epoch": epoch, "length": length, **metrics})
+        tracker.log_metrics({f"val_{k}": v for k, v in metrics.items() if v is not None}, epoch)
+        if metrics["composite"] > best + 1e-4:
+            best, best_state, stale = metrics["composite"], copy.deepcopy(model.state_dict()), 0
+        else:
+            stale += 1
+        out_of_time = tc.time_budget_s is not None and time.monotonic() - start > tc.time_budget_s
+        if stale >= tc.patience or out_of_time:
+            break
+    bar.close()
+    model.load_state_dict(best_state)
+    return {"best_val_composite": best, "epochs_run": len(history), "steps": step,
+            "seconds": round(time.monotonic() - start, 1), "history": history}
+
+
+def _schedule(tc: TrainConfig, total: int):
+    def factor(step: int) -> float:
+        if step < tc.warmup_steps:
+            return (step + 1) / tc.warmup_steps
+        progress = (step - tc.warmup_steps) / max(1, total - tc.warmup_steps)
+        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+    return factor
+
+
+def validation_outputs(model: OracleModel, arrays: list[StreamArrays]):
+    """Raw outputs and targets at every validation step, each seen with up to max_len
+    events of history (overlapping chunks; only the second half of each is scored)."""
+    model.eval()
+    n, half = model.cfg.max_len, model.cfg.max_len // 2
+    pieces = chunks(arrays, n, None, overlap=half)
+    outs, ys = [], []
+    with torch.no_grad():
+        for i in range(0, len(pieces), 32):
+            group = pieces[i:i + 32]
+            first = [lo == 0 for _, lo, _ in group]
+            batch, y = collate(arrays, group, score_from=[0 if f else half for f in first])
+            if model.cfg.attention == "bidirectional":  # one window per step: slow but exact
+                batch, y = _last_only(arrays, group, first, half)
+            out, _ = model(batch)
+            m = y["loss_mask"]
+            outs.append({k: v[m] for k, v in out.items()})
+            ys.append({k: v[m] for k, v in y.items() if k != "loss_mask"})
+    return ({k: torch.cat([o[k] for o in outs]) for k in outs[0]},
+            {k: torch.cat([t[k] for t in ys]) for k in ys[0]})
+
+
+def _last_only(arrays, group, first, half):
+    windows = []
+    for (s, lo, hi), f in zip(group, first, strict=True):
+        for end in range(lo + (0 if f else half), hi):
+            windows.append((s, max(0, end + 1 - (hi - lo)), end + 1))
+    return collate(arrays, windows, last_only=True)
+
+
+def _validate(model: OracleModel, va: list[StreamArrays]) -> dict[str, float | None]:
+    out, y = validation_outputs(model, va)
+    return validation_metrics(model.calibrated(out), y)
+
+
+def _calibrate(model: OracleModel, va: list[StreamArrays]) -> None:
+    out, y = validation_outputs(model, va)
+    temps = []
+    for head, labels, binary in (("next_action", y["next_action"], False),
+                                 ("routing", y["routing"], False),
+                                 ("proactive", y["proactive"], True)):
+        keep = (y["proactive_mask"] if binary else labels != -100)
+        temps.append(fit_temperature(out[head][keep], labels[keep], binary=binary))
+    model.temperature.copy_(torch.tensor(temps))
+
+
+def _lane_weights(arrays: list[StreamArrays]) -> torch.Tensor:
+    counts = np.bincount(np.concatenate([a.routing[a.routing >= 0] for a in arrays] or
+                                        [np.zeros(0, np.int64)]), minlength=5).astype(float)
+    if counts.sum() == 0:
+        return torch.ones(5)
+    w = 1.0 / np.sqrt(np.maximum(counts, 1.0))
+    return torch.tensor(w / w.mean(), dtype=torch.float32)  # mean 1: the loss scale stays
+
+
+def _harness_version() -> str:
+    from augur.harness.constants import HARNESS_VERSION
+
+    return HARNESS_VERSION

@@ -1,0 +1,64 @@
+"""The same code trains on a real log (heads without labels are masked), and the
+commands train, evaluate and compare work end to end."""
+
+import json
+
+from augur.cli import main
+from augur.events.io import read_jsonl
+from augur.oracle.config import OracleConfig
+from augur.oracle.predictor import Oracle
+from augur.oracle.train import split, train
+
+
+def _import(receipt, out, group_by):
+    assert main(["data", "import", str(receipt), "--case-col", "case:concept:name",
+                 "--activity-col", "concept:name", "--time-col", "time:timestamp",
+                 "--resource-col", "org:resource", "--group-by", group_by,
+                 "--out", str(out)]) == 0
+    return out
+
+
+def test_trains_on_the_receipt_log_and_never_on_its_held_out_cases(tmp_path, receipt_csv,
+                                                                    tiny, capsys):
+    data = _import(receipt_csv, tmp_path / "cases.jsonl", "case")
+    from augur.harness.evalsets import is_eval_stream
+
+    train_streams, val_streams = split(read_jsonl(data), 0.1)
+    assert not any(is_eval_stream(s[0].stream) for s in train_streams + val_streams)
+    summary = train(data, tmp_path / "ck", tiny[1](epochs=1), OracleConfig(**tiny[0]),
+                    progress=False)
+    final = summary["val_after_calibration"]
+    assert final["next_action_top1"] > 0 and final["routing_accuracy"] is None
+    oracle = Oracle.load(tmp_path / "ck")
+    assert len(oracle.vocab.actions) == 27  # the log's own activities
+    assert main(["evaluate", str(tmp_path / "ck"), "--data", str(data), "--json"]) == 0
+    capsys.readouterr()  # the import's message
+
+
+def test_cli_train_evaluate_compare(tmp_path, tiny_data, tiny_checkpoint, capsys):
+    out = tmp_path / "cli-ck"
+    assert main(["train", "--data", str(tiny_data), "--out", str(out), "--epochs", "1",
+                 "--width", "32", "--layers", "1", "--seed", "3"]) == 0
+    assert "validation composite" in capsys.readouterr().out
+    assert main(["compare", str(out), str(tiny_checkpoint), "--all-scenarios"]) == 0
+    text = capsys.readouterr().out
+    for name in ("ci_failure", "morning_email", "deep_coding", "afternoon_meetings",
+                 "pr_review", "end_of_day"):
+        assert f"== {name}" in text
+    assert main(["compare", str(out), str(tiny_checkpoint)]) == 2
+    assert "--all-scenarios" in capsys.readouterr().err
+
+
+def test_evaluate_needs_a_checkpoint_or_a_baseline(capsys):
+    assert main(["evaluate"]) == 2
+    assert "needs a CHECKPOINT folder or --baseline" in capsys.readouterr().err
+
+
+def test_evaluate_reports_an_imported_log_with_absent_heads(tmp_path, receipt_csv, capsys):
+    data = _import(receipt_csv, tmp_path / "people.jsonl", "resource")
+    capsys.readouterr()
+    assert main(["evaluate", "--baseline", "markov", "--data", str(data), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    (es,) = report["eval_sets"].values()
+    assert es["metrics"]["routing_accuracy"]["absent"] is True
+    assert es["metrics"]["next_action_top1"]["value"] > 0.5

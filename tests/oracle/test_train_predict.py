@@ -1,0 +1,101 @@
+"""Training writes a strict, atomic, reproducible checkpoint; the Oracle predicts from it."""
+
+import json
+import shutil
+import warnings
+
+import pytest
+import torch
+
+from augur.oracle.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from augur.oracle.config import OracleConfig
+from augur.oracle.predictor import Oracle
+from augur.oracle.scenarios import NAMES, scenario
+from augur.oracle.train import train
+
+
+def test_same_seed_same_data_gives_the_same_checkpoint(tmp_path, tiny_data, tiny):
+    cfg, tc = tiny
+    for name in ("a", "b"):
+        train(tiny_data, tmp_path / name, tc(epochs=1), OracleConfig(**cfg), progress=False)
+    a = (tmp_path / "a" / "model.safetensors").read_bytes()
+    assert a == (tmp_path / "b" / "model.safetensors").read_bytes()
+
+
+def test_checkpoint_holds_config_vocab_and_harness_version(tiny_checkpoint):
+    doc = json.loads((tiny_checkpoint / "config.json").read_text())
+    assert doc["harness_version"] == "1" and len(doc["vocab"]["actions"]) == 50
+    assert doc["summary"]["epochs_run"] >= 1
+    temps = load_checkpoint(tiny_checkpoint)[0].temperature
+    assert (temps > 0).all() and not torch.equal(temps, torch.ones(3))  # fitted
+
+
+def test_a_failed_save_leaves_the_old_checkpoint_intact(tmp_path, tiny_checkpoint):
+    target = tmp_path / "ckpt"
+    shutil.copytree(tiny_checkpoint, target)
+    before = (target / "model.safetensors").read_bytes()
+    model, vocab, _ = load_checkpoint(target)
+    with pytest.raises(TypeError):
+        save_checkpoint(target, model, vocab, {"bad": object()})  # not JSON: fails mid-save
+    assert (target / "model.safetensors").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt"]  # no temp folder left
+
+
+def test_corrupt_or_mismatched_weights_fail_by_name(tmp_path, tiny_checkpoint):
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_checkpoint, broken)
+    (broken / "model.safetensors").write_bytes(b"not safetensors")
+    with pytest.raises(CheckpointError, match="unreadable weights"):
+        Oracle.load(broken)
+    other = tmp_path / "other"
+    shutil.copytree(tiny_checkpoint, other)
+    doc = json.loads((other / "config.json").read_text())
+    doc["config"]["n_layers"] = 2
+    (other / "config.json").write_text(json.dumps(doc))
+    with pytest.raises(CheckpointError, match=r"missing tensors \['blocks.1"):
+        Oracle.load(other)
+    with pytest.raises(CheckpointError, match="not a checkpoint"):
+        Oracle.load(tmp_path)
+
+
+def test_predict_returns_ranked_probabilities(tiny_checkpoint):
+    oracle = Oracle.load(tiny_checkpoint)
+    events, cands, _ = scenario("ci_failure")
+    p = oracle.predict(events, cands, top_k=5)
+    probs = [v for _, v in p.next_actions]
+    assert len(probs) == 5 and probs == sorted(probs, reverse=True)
+    assert abs(sum(p.lanes.values()) - 1) < 1e-5 and 0 <= p.proactive_prob <= 1
+    assert p.proactive == (p.proactive_prob >= 0.5) and p.delay_min >= 0
+    assert sorted(a for a, _ in p.artifacts) == sorted(c.id for c in cands)
+
+
+def test_batch_matches_single_predictions(tiny_checkpoint):
+    oracle = Oracle.load(tiny_checkpoint)
+    items = [scenario(n) for n in NAMES]
+    batch = oracle.predict_batch([e for e, _, _ in items], [c for _, c, _ in items])
+    for (events, cands, _), b in zip(items, batch, strict=True):
+        single = oracle.predict(events, cands)
+        assert [a for a, _ in single.next_actions] == [a for a, _ in b.next_actions]
+        assert single.delay_min == pytest.approx(b.delay_min, rel=1e-4)
+
+
+def test_empty_window_and_unknown_types(tiny_checkpoint):
+    oracle = Oracle.load(tiny_checkpoint)
+    with pytest.raises(ValueError, match=r"windows\[0\]: expected at least one event"):
+        oracle.predict([])
+    events, _, _ = scenario("end_of_day")
+    odd = events[-1].model_copy(update={"type": "hologram_call"})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        p = oracle.predict([*events, odd])
+    assert any("unknown event type 'hologram_call'" in str(w.message) for w in caught)
+    assert len(p.next_actions) == 5
+
+
+def test_dict_events_are_validated(tiny_checkpoint):
+    oracle = Oracle.load(tiny_checkpoint)
+    events, _, _ = scenario("morning_email")
+    p = oracle.predict([e.to_dict() for e in events])
+    assert p.next_actions
+    with pytest.raises(ValueError, match="field 'ts'"):
+        oracle.predict([{**events[0].to_dict(), "ts": "2026-01-01T09:00:00"}])
