@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 def report():
     from augur.scorecard import build_report
 
-    return build_report("markov", None, progress=False)
+    return build_report(None, "markov", None, progress=False)
 
 
 def test_markov_is_well_below_the_ceiling_on_the_temporal_holdout(report):
