@@ -24,10 +24,19 @@ def _positive_int(name: str):
 def _cmd_synth(args: argparse.Namespace) -> int:
     from augur.events.io import write_jsonl
     from augur.events.persona import KnowledgeWorkerPersona
+    from augur.harness.constants import COLD_START_SEEDS
 
-    events = KnowledgeWorkerPersona(seed=args.seed).generate(days=args.days, progress=True)
+    seeds = list(range(args.seed, args.seed + args.personas))
+    held_out = sorted(set(seeds) & set(COLD_START_SEEDS))
+    if held_out:
+        raise ValueError(f"persona seeds {held_out} are the harness's cold-start people and "
+                         "must never be trained on; pick another --seed or fewer --personas")
+    events = [e for s in seeds
+              for e in KnowledgeWorkerPersona(seed=s).generate(days=args.days, progress=True)]
     n = write_jsonl(args.out, events)
-    print(f"wrote {n} events ({args.days} days, persona seed {args.seed}) to {args.out}")
+    who = (f"persona seed {args.seed}" if len(seeds) == 1
+           else f"persona seeds {seeds[0]}-{seeds[-1]}")
+    print(f"wrote {n} events ({args.days} days, {who}) to {args.out}")
     return 0
 
 
@@ -93,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--days", type=_positive_int("--days"), default=730,
                        help="days to simulate (default 730)")
     synth.add_argument("--seed", type=int, default=42, help="persona seed (default 42)")
+    synth.add_argument("--personas", type=_positive_int("--personas"), default=1,
+                       help="simulate this many people, seeds SEED, SEED+1, ... (default 1)")
     synth.add_argument("--out", type=Path, required=True, help="output JSON Lines file")
     synth.set_defaults(func=_cmd_synth)
 

@@ -22,3 +22,19 @@ def test_synth_rejects_bad_days_and_writes_nothing(tmp_path, capsys, days, got):
     assert exc.value.code == 2
     assert f"--days must be a positive integer, {got}" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_synth_several_personas_makes_one_stream_each(tmp_path):
+    out = tmp_path / "w.jsonl"
+    assert main(["data", "synth", "--days", "2", "--seed", "50", "--personas", "3",
+                 "--out", str(out)]) == 0
+    streams = [e.stream for e in read_jsonl(out)]
+    assert list(dict.fromkeys(streams)) == ["persona-50", "persona-51", "persona-52"]
+
+
+def test_synth_refuses_the_cold_start_people(tmp_path, capsys):
+    out = tmp_path / "w.jsonl"
+    assert main(["data", "synth", "--days", "2", "--seed", "1000", "--personas", "3",
+                 "--out", str(out)]) == 2
+    assert "[1001, 1002] are the harness's cold-start people" in capsys.readouterr().err
+    assert not out.exists()

@@ -65,7 +65,8 @@ def test_predict_returns_ranked_probabilities(tiny_checkpoint):
     probs = [v for _, v in p.next_actions]
     assert len(probs) == 5 and probs == sorted(probs, reverse=True)
     assert abs(sum(p.lanes.values()) - 1) < 1e-5 and 0 <= p.proactive_prob <= 1
-    assert p.proactive == (p.proactive_prob >= 0.5) and p.delay_min >= 0
+    threshold = float(oracle.model.proactive_threshold)
+    assert p.proactive == (p.proactive_prob >= threshold) and p.delay_min >= 0
     assert sorted(a for a, _ in p.artifacts) == sorted(c.id for c in cands)
 
 

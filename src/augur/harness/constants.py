@@ -23,7 +23,8 @@ CONTEXT_EVENTS = 128
 IMPORT_SPLIT_SEED = 20261122
 IMPORT_EVAL_FRACTION = 0.2
 
-# A model intervenes when its acceptance probability reaches this.
+# A predictor that reports only a probability intervenes when it reaches this; one that
+# reports its own decisions (its operating threshold) is scored on those.
 PROACTIVE_THRESHOLD = 0.5
 ECE_BINS = 15
 

@@ -80,9 +80,13 @@ def score(pred: Predictions, steps: list[Event], actions: tuple[str, ...],
             [pred.candidate_scores[i] for i in rows], np.array(targets))
     rows = [i for i, s in enumerate(steps) if s.labels.proactive is not None]
     if rows and pred.proactive_prob is not None:
-        prf = M.binary_prf(pred.proactive_prob[rows],
-                           np.array([steps[i].labels.proactive for i in rows]),
-                           proactive_threshold)
+        # A predictor's own decisions are scored as given (its operating threshold); a
+        # probability alone is thresholded at the harness's.
+        decided = pred.proactive_decision is not None
+        scores = (np.asarray(pred.proactive_decision, dtype=float) if decided
+                  else pred.proactive_prob)
+        prf = M.binary_prf(scores[rows], np.array([steps[i].labels.proactive for i in rows]),
+                           0.5 if decided else proactive_threshold)
         out["proactive_precision"], out["proactive_recall"] = prf["precision"], prf["recall"]
         out["proactive_f1"] = prf["f1"]
     rows = [i for i, s in enumerate(steps) if s.labels.delay_min is not None]

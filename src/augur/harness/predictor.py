@@ -30,11 +30,14 @@ class Predictions:
     proactive_prob: np.ndarray | None = None  # (N,)
     delay_min: np.ndarray | None = None  # (N,) minutes until the next action
     candidate_scores: list[np.ndarray] | None = None  # per query, one score per candidate
+    # (N,) bool: the predictor's own decision to intervene, at its operating threshold.
+    # Without it the harness intervenes where proactive_prob >= PROACTIVE_THRESHOLD.
+    proactive_decision: np.ndarray | None = None
 
     def check(self, n: int, n_actions: int) -> None:
         """Fail with a clear message when a predictor returns the wrong shapes."""
         want = {"action_probs": (n, n_actions), "lane_probs": (n, 5), "proactive_prob": (n,),
-                "delay_min": (n,)}
+                "proactive_decision": (n,), "delay_min": (n,)}
         for name, shape in want.items():
             value = getattr(self, name)
             if value is not None and np.shape(value) != shape:

@@ -43,7 +43,7 @@ class TrainConfig:
     curriculum: tuple[int, ...] = (5, 16, 32, 64, 128)
     use_curriculum: bool = True
     class_weighting: bool = True  # routing loss weighted by sqrt inverse lane frequency
-    patience: int = 4  # epochs without a better validation composite before stopping
+    patience: int = 3  # epochs without a better validation composite before stopping
     val_fraction: float = 0.1
     time_budget_s: float | None = None  # stop after this many seconds (sweeps)
     tracking_uri: str | None = None  # MLflow store, e.g. sqlite:///mlruns/mlflow.db

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from augur.harness import metrics as M
-from augur.harness.constants import ECE_BINS, PROACTIVE_THRESHOLD
+from augur.harness.constants import ECE_BINS
 from augur.harness.evaluate import composite
 
 
@@ -32,9 +32,11 @@ def validation_metrics(p: dict[str, torch.Tensor], y: dict[str, torch.Tensor]) -
     else:
         out["relevance_precision_at_1"] = None
     keep = y["proactive_mask"].numpy()
-    out["proactive_f1"] = (M.binary_prf(p["proactive"][keep].numpy(),
-                                        y["proactive"][keep].numpy().astype(bool),
-                                        PROACTIVE_THRESHOLD)["f1"] if keep.any() else None)
+    # The operating threshold is fitted on validation after training, so score the F1 the
+    # best threshold reaches (the harness then scores the model's own decisions).
+    out["proactive_f1"] = (M.best_threshold_f1(p["proactive"][keep].numpy(),
+                                               y["proactive"][keep].numpy().astype(bool))[0]
+                           if keep.any() else None)
     keep = y["delay_mask"].numpy()
     out["delay_mae_log"] = (M.delay_mae_log(p["delay"][keep].numpy(), y["delay"][keep].numpy())
                             if keep.any() else None)

@@ -84,6 +84,8 @@ class OracleModel(nn.Module):
         self.candidate_bias = nn.Linear(cfg.d_candidate, 1)
         # One temperature per classification head, fitted after training (calibrate.py).
         self.register_buffer("temperature", torch.ones(len(CALIBRATED)))
+        # Intervene at or above this calibrated probability; fitted for F1 on validation.
+        self.register_buffer("proactive_threshold", torch.tensor(0.5))
         self.register_buffer("lane_weights", torch.ones(cfg.n_lanes))
 
     def encode(self, events: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:

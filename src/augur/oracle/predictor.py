@@ -15,7 +15,6 @@ import torch
 
 from augur.events.schema import Artifact, Event
 from augur.events.vocab import LANES
-from augur.harness.constants import PROACTIVE_THRESHOLD
 from augur.oracle.checkpoint import load_checkpoint
 from augur.oracle.data import MAX_CANDIDATES
 from augur.oracle.features import Featurizer, artifact_index
@@ -26,7 +25,7 @@ class Prediction:
     next_actions: list[tuple[str, float]]  # top-k, most likely first
     lanes: dict[str, float]
     proactive_prob: float
-    proactive: bool  # intervene now?
+    proactive: bool  # intervene now? (probability at or above the fitted threshold)
     delay_min: float
     artifacts: list[tuple[str, float]]  # candidates ranked, best first (empty if none given)
 
@@ -58,11 +57,12 @@ class Oracle:
             ranked = sorted(zip(raw["candidate_ids"][r], raw["relevance"][r].tolist(),
                                 strict=True), key=lambda x: -x[1])
             p = float(raw["proactive"][r])
+            threshold = float(self.model.proactive_threshold)
             out.append(Prediction(
                 next_actions=[(self.vocab.actions[i], float(raw["next_action"][r, i]))
                               for i in order],
                 lanes={lane: float(v) for lane, v in zip(LANES, raw["routing"][r], strict=True)},
-                proactive_prob=p, proactive=p >= PROACTIVE_THRESHOLD,
+                proactive_prob=p, proactive=p >= threshold,
                 delay_min=float(raw["delay"][r]), artifacts=ranked))
         return out
 
@@ -133,5 +133,7 @@ class OraclePredictor:
             action_probs=probs,
             lane_probs=np.concatenate([p["routing"] for p in parts]).astype(float),
             proactive_prob=np.concatenate([p["proactive"] for p in parts]).astype(float),
+            proactive_decision=np.concatenate([p["proactive"] for p in parts])
+            >= float(self.oracle.model.proactive_threshold),
             delay_min=np.concatenate([p["delay"] for p in parts]).astype(float),
             candidate_scores=[s.astype(float) for p in parts for s in p["relevance"]])

@@ -22,6 +22,7 @@ from tqdm import tqdm
 from augur.events.io import group_streams, read_jsonl
 from augur.events.schema import Event
 from augur.events.vocab import ACTIONS
+from augur.harness.metrics import best_threshold_f1
 from augur.oracle.calibrate import fit_temperature
 from augur.oracle.checkpoint import save_checkpoint
 from augur.oracle.config import OracleConfig, TrainConfig
@@ -190,6 +191,11 @@ def _calibrate(model: OracleModel, va: list[StreamArrays]) -> None:
         keep = (y["proactive_mask"] if binary else labels != -100)
         temps.append(fit_temperature(out[head][keep], labels[keep], binary=binary))
     model.temperature.copy_(torch.tensor(temps))
+    keep = y["proactive_mask"]
+    if keep.any():
+        probs = model.calibrated(out)["proactive"][keep].numpy()
+        _, threshold = best_threshold_f1(probs, y["proactive"][keep].numpy().astype(bool))
+        model.proactive_threshold.fill_(float(threshold))
 
 
 def _lane_weights(arrays: list[StreamArrays]) -> torch.Tensor:
