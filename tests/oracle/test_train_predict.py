@@ -100,3 +100,20 @@ def test_dict_events_are_validated(tiny_checkpoint):
     assert p.next_actions
     with pytest.raises(ValueError, match="field 'ts'"):
         oracle.predict([{**events[0].to_dict(), "ts": "2026-01-01T09:00:00"}])
+
+
+def test_training_is_tracked_in_a_local_mlflow_store(tmp_path, tiny_data, tiny):
+    from mlflow.tracking import MlflowClient
+
+    from augur.oracle.tracking import default_tracking_uri
+
+    uri = default_tracking_uri(tmp_path / "mlruns")
+    train(tiny_data, tmp_path / "ck", tiny[1](epochs=2, tracking_uri=uri),
+          OracleConfig(**tiny[0]), progress=False)
+    client = MlflowClient(tracking_uri=uri)
+    (exp,) = [e for e in client.search_experiments() if e.name == "augur"]
+    (run,) = client.search_runs([exp.experiment_id])
+    assert run.info.status == "FINISHED"
+    assert "val_composite" in run.data.metrics and "final_composite" in run.data.metrics
+    assert len(client.get_metric_history(run.info.run_id, "val_composite")) == 2
+    assert run.data.params["train.seed"] == "0"

@@ -72,6 +72,10 @@ def load_checkpoint(path: Path) -> tuple[OracleModel, Vocab, dict[str, Any]]:
         raise CheckpointError(f"{path}: made for event fields {fields[0]} and candidate fields "
                               f"{fields[1]}, but this augur reads {list(EVENT_FIELDS)} and "
                               f"{list(CANDIDATE_FIELDS)}; retrain it with `augur train`")
+    if cfg.sizes != vocab.sizes():
+        changed = sorted(k for k in vocab.sizes() if cfg.sizes.get(k) != vocab.sizes()[k])
+        raise CheckpointError(f"{path}: made with other feature sizes ({', '.join(changed)}) "
+                              "than this augur uses; retrain it with `augur train`")
     model = OracleModel(cfg)
     try:
         state = load_file(str(path / WEIGHTS))

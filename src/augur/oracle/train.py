@@ -99,7 +99,7 @@ def _fit(model, tr, va, tc: TrainConfig, rng, tracker, progress: bool) -> dict[s
     opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
     lengths = tc.curriculum if tc.use_curriculum else (model.cfg.max_len,)
     plan = [lengths[min(e, len(lengths) - 1)] for e in range(tc.epochs)]
-    total = sum(math.ceil(len(chunks(tr, n, None)) / max(1, tc.batch_tokens // n)) for n in plan)
+    total = sum(math.ceil(len(chunks(tr, n, None)) / _per_batch(tr, n, tc)) for n in plan)
     schedule = _schedule(tc, total)
     best, best_state, stale, step, start = -1.0, None, 0, 0, time.monotonic()
     history = []
@@ -108,7 +108,7 @@ def _fit(model, tr, va, tc: TrainConfig, rng, tracker, progress: bool) -> dict[s
         model.train()
         pieces = chunks(tr, length, rng)
         order = rng.permutation(len(pieces))
-        per = max(1, tc.batch_tokens // length)
+        per = _per_batch(tr, length, tc)
         for i in range(0, len(order), per):
             batch, y = collate(tr, [pieces[j] for j in order[i:i + per]],
                                last_only=model.cfg.attention == "bidirectional")
@@ -136,6 +136,13 @@ def _fit(model, tr, va, tc: TrainConfig, rng, tracker, progress: bool) -> dict[s
     model.load_state_dict(best_state)
     return {"best_val_composite": best, "epochs_run": len(history), "steps": step,
             "seconds": round(time.monotonic() - start, 1), "history": history}
+
+
+def _per_batch(arrays: list[StreamArrays], length: int, tc: TrainConfig) -> int:
+    """Chunks per batch for about batch_tokens events: short streams (a log's cases) give
+    chunks shorter than the curriculum length, so count what they really hold."""
+    mean = sum(len(a) for a in arrays) / max(1, len(chunks(arrays, length, None)))
+    return max(1, round(tc.batch_tokens / max(1.0, mean)))
 
 
 def _schedule(tc: TrainConfig, total: int):
