@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -21,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
 
 def _train(data: Path, out: Path) -> tuple[float, float]:
@@ -54,8 +54,9 @@ def _latency(oracle, windows, candidates) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="augur bench oracle", description=__doc__)
-    ap.add_argument("--data", type=Path, default=Path("data/persona-42.jsonl"),
-                    help="training data; made with `augur data synth` if missing")
+    ap.add_argument("--data", type=Path, default=Path("data/world-42x4.jsonl"),
+                    help="training data (default: make run's 730 days of four people); "
+                         "made with `augur data synth` if missing")
     ap.add_argument("--out", type=Path, default=Path("checkpoints/bench-oracle"),
                     help="where the trained checkpoint goes")
     ap.add_argument("--checkpoint", type=Path, default=None,
@@ -71,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     if ckpt is None:
         if not args.data.is_file():
             subprocess.run([sys.executable, "-m", "augur.cli", "data", "synth", "--days", "730",
-                            "--seed", "42", "--out", str(args.data)], check=True)
+                            "--seed", "42", "--personas", "4", "--out", str(args.data)],
+                           check=True)
         train_s, train_mb = _train(args.data, args.out)
         ckpt = args.out
     oracle = Oracle.load(ckpt)
@@ -84,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         "train_peak_rss_mb": None if train_mb is None else round(train_mb, 1),
         "params": oracle.params,
         "checkpoint_bytes": sum(f.stat().st_size for f in Path(ckpt).iterdir()),
-        "torch_threads": int(os.environ.get("OMP_NUM_THREADS", "0")) or None,
+        "torch_threads": torch.get_num_threads(),
         **_latency(oracle, windows, candidates),
         "harness": build_report(OraclePredictor(oracle), None, None, progress=False),
     }

@@ -117,3 +117,13 @@ def test_training_is_tracked_in_a_local_mlflow_store(tmp_path, tiny_data, tiny):
     assert "val_composite" in run.data.metrics and "final_composite" in run.data.metrics
     assert len(client.get_metric_history(run.info.run_id, "val_composite")) == 2
     assert run.data.params["train.seed"] == "0"
+
+
+def test_bidirectional_mean_pooled_model_trains_and_predicts(tmp_path, tiny_data, tiny):
+    """The sweep loop's architectural options go through training, validation and
+    prediction, not just a forward pass."""
+    cfg = OracleConfig(**tiny[0], attention="bidirectional", pooling="mean")
+    summary = train(tiny_data, tmp_path / "bi", tiny[1](epochs=1), cfg, progress=False)
+    assert summary["val_after_calibration"]["next_action_top1"] is not None
+    events, cands, _ = scenario("pr_review")
+    assert Oracle.load(tmp_path / "bi").predict(events, cands).next_actions

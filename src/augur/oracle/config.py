@@ -42,6 +42,7 @@ class TrainConfig:
     warmup_steps: int = 60
     curriculum: tuple[int, ...] = (5, 16, 32, 64, 128)
     use_curriculum: bool = True
+    ema_decay: float = 0.995  # weights averaged over roughly the last 200 steps
     class_weighting: bool = True  # routing loss weighted by sqrt inverse lane frequency
     patience: int = 3  # epochs without a better validation composite before stopping
     val_fraction: float = 0.1

@@ -73,7 +73,7 @@ def stream_arrays(events: list[Event], feat: Featurizer, context: int) -> Stream
                         cols["routing"], pro, pro_m, delay, delay_m, cols["relevance"])
 
 
-def chunks(arrays: list[StreamArrays], length: int, rng: np.random.Generator,
+def chunks(arrays: list[StreamArrays], length: int, rng: np.random.Generator | None,
            overlap: int = 0) -> list[tuple[int, int, int]]:
     """(stream, start, end) chunks covering every stream; the offset varies with `rng`."""
     out = []

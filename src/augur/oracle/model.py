@@ -151,9 +151,13 @@ class OracleModel(nn.Module):
     def calibrated(self, out: dict) -> dict:
         """Probabilities with the fitted temperatures applied."""
         t = self.temperature
+        # The routing loss weighted lanes by w; its softmax then estimates w * p(lane), so
+        # dividing w back out (logit adjustment) gives p(lane) again: rare lanes still got
+        # their gradient in training, and the argmax and calibration follow the true prior.
+        routing = out["routing"] - self.lane_weights.log()
         return {
             "next_action": F.softmax(out["next_action"] / t[0], -1),
-            "routing": F.softmax(out["routing"] / t[1], -1),
+            "routing": F.softmax(routing / t[1], -1),
             "proactive": torch.sigmoid(out["proactive"] / t[2]),
             "delay": out["delay"],
             "relevance": out["relevance"],

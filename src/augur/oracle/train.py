@@ -7,6 +7,7 @@ comes from one torch generator and one numpy generator seeded here.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import math
@@ -102,6 +103,7 @@ def _fit(model, tr, va, tc: TrainConfig, rng, tracker, progress: bool) -> dict[s
     total = sum(math.ceil(len(chunks(tr, n, None)) / _per_batch(tr, n, tc)) for n in plan)
     schedule = _schedule(tc, total)
     best, best_state, stale, step, start = -1.0, None, 0, 0, time.monotonic()
+    ema = _Ema(model, tc.ema_decay)
     history = []
     bar = tqdm(total=total, unit="step", desc="train", disable=True if not progress else None)
     for epoch, length in enumerate(plan):
@@ -119,16 +121,18 @@ def _fit(model, tr, va, tc: TrainConfig, rng, tracker, progress: bool) -> dict[s
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
+            ema.update(model)
             step += 1
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.3f}", val=f"{best:.3f}", len=length)
-        metrics = _validate(model, va)
+        with ema.swapped_in(model):  # validate (and keep) the averaged weights
+            metrics = _validate(model, va)
+            if metrics["composite"] > best + 1e-4:
+                best, best_state, stale = metrics["composite"], copy.deepcopy(model.state_dict()), 0
+            else:
+                stale += 1
         history.append({"epoch": epoch, "length": length, **metrics})
         tracker.log_metrics({f"val_{k}": v for k, v in metrics.items() if v is not None}, epoch)
-        if metrics["composite"] > best + 1e-4:
-            best, best_state, stale = metrics["composite"], copy.deepcopy(model.state_dict()), 0
-        else:
-            stale += 1
         out_of_time = tc.time_budget_s is not None and time.monotonic() - start > tc.time_budget_s
         if stale >= tc.patience or out_of_time:
             break
@@ -136,6 +140,30 @@ def _fit(model, tr, va, tc: TrainConfig, rng, tracker, progress: bool) -> dict[s
     model.load_state_dict(best_state)
     return {"best_val_composite": best, "epochs_run": len(history), "steps": step,
             "seconds": round(time.monotonic() - start, 1), "history": history}
+
+
+class _Ema:
+    """An exponential moving average of the weights: steadier than the last step's."""
+
+    def __init__(self, model: OracleModel, decay: float) -> None:
+        self.decay = decay
+        self.shadow = {k: v.detach().clone() for k, v in model.state_dict().items()
+                       if v.dtype.is_floating_point}
+
+    @torch.no_grad()
+    def update(self, model: OracleModel) -> None:
+        for k, v in model.state_dict().items():
+            if k in self.shadow:
+                self.shadow[k].lerp_(v, 1 - self.decay)
+
+    @contextlib.contextmanager
+    def swapped_in(self, model: OracleModel):
+        live = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        model.load_state_dict({**live, **self.shadow})
+        try:
+            yield
+        finally:
+            model.load_state_dict(live)
 
 
 def _per_batch(arrays: list[StreamArrays], length: int, tc: TrainConfig) -> int:
