@@ -68,6 +68,24 @@ def data_vocab(events: list[Event]) -> Vocab:
 def train(data: Path, out: Path, tc: TrainConfig, mc: OracleConfig | None = None,
           progress: bool = True) -> dict[str, Any]:
     """Train on a JSON Lines file and write a checkpoint to `out`; returns the summary."""
+    with _deterministic():
+        return _train(data, out, tc, mc, progress)
+
+
+@contextlib.contextmanager
+def _deterministic():
+    """Same seed and data must give the same checkpoint: some CPU kernels (embedding
+    backward's parallel accumulation) otherwise sum in a varying order."""
+    before = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(before)
+
+
+def _train(data: Path, out: Path, tc: TrainConfig, mc: OracleConfig | None,
+           progress: bool) -> dict[str, Any]:
     torch.manual_seed(tc.seed)
     rng = np.random.default_rng(tc.seed)
     events = read_jsonl(data)
