@@ -103,8 +103,9 @@ def _train(data: Path, out: Path, tc: TrainConfig, mc: OracleConfig | None,
               "data": str(data), "params": sum(p.numel() for p in model.parameters())}
     with run(make_tracker(tc.tracking_uri), f"train-{Path(out).name}", params) as tracker:
         summary = _fit(model, tr, va, tc, rng, tracker, progress)
-        _calibrate(model, va)
-        summary["val_after_calibration"] = _validate(model, va)
+        raw, val_y = validation_outputs(model, va)  # temperatures do not change raw logits
+        _calibrate(model, raw, val_y)
+        summary["val_after_calibration"] = validation_metrics(model.calibrated(raw), val_y)
         meta = {"harness_version": _harness_version(), "train_config": asdict(tc),
                 "data": {"path": str(data), "events": len(events)}, "summary": summary}
         save_checkpoint(Path(out), model, vocab, meta)
@@ -211,9 +212,10 @@ def validation_outputs(model: OracleModel, arrays: list[StreamArrays]):
         for i in range(0, len(pieces), 32):
             group = pieces[i:i + 32]
             first = [lo == 0 for _, lo, _ in group]
-            batch, y = collate(arrays, group, score_from=[0 if f else half for f in first])
             if model.cfg.attention == "bidirectional":  # one window per step: slow but exact
                 batch, y = _last_only(arrays, group, first, half)
+            else:
+                batch, y = collate(arrays, group, score_from=[0 if f else half for f in first])
             out, _ = model(batch)
             m = y["loss_mask"]
             outs.append({k: v[m] for k, v in out.items()})
@@ -235,8 +237,8 @@ def _validate(model: OracleModel, va: list[StreamArrays]) -> dict[str, float | N
     return validation_metrics(model.calibrated(out), y)
 
 
-def _calibrate(model: OracleModel, va: list[StreamArrays]) -> None:
-    out, y = validation_outputs(model, va)
+def _calibrate(model: OracleModel, out: dict, y: dict) -> None:
+    """Fit the temperatures, then the proactive threshold, on raw validation outputs."""
     temps = []
     for head, labels, binary in (("next_action", y["next_action"], False),
                                  ("routing", y["routing"], False),
