@@ -83,8 +83,9 @@ class SimProbs(BaseModel):
         return v
 
 
-class Event(BaseModel):
-    """One event of a stream. Construct from a dict with `Event.from_dict`."""
+class ObservedEvent(BaseModel):
+    """An event as an assistant sees it: no labels, no simulator state. The service
+    takes these, so its request schema shows only what a caller can know."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -98,8 +99,6 @@ class Event(BaseModel):
     action: str | None = Field(default=None, pattern=_NAME_PATTERN)
     stream: str = Field(default="default", pattern=_NAME_PATTERN)
     attributes: dict[str, Any] = Field(default_factory=dict)
-    labels: Labels | None = None
-    sim: SimProbs | None = None
 
     @field_validator("ts")
     @classmethod
@@ -110,6 +109,13 @@ class Event(BaseModel):
                 f"got {v.isoformat()} with no offset"
             )
         return v
+
+
+class Event(ObservedEvent):
+    """One event of a stream. Construct from a dict with `Event.from_dict`."""
+
+    labels: Labels | None = None
+    sim: SimProbs | None = None
 
     @classmethod
     def from_dict(cls, data: Any) -> Event:

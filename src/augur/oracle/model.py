@@ -55,13 +55,26 @@ class Block(nn.Module):
                                  nn.Linear(cfg.d_ff, cfg.d_model))
         self.drop = nn.Dropout(cfg.dropout)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, mask: torch.Tensor,
+                rows: torch.Tensor | None = None) -> torch.Tensor:
+        """x (B, T, C) -> (B, T, C); with `rows` (B,), only the state at each row's
+        position is computed, (B, 1, C): keys and values still come from every event,
+        but the query, projection and MLP (most of the work) run once per window."""
         b, t, c = x.shape
-        q, k, v = self.qkv(self.ln1(x)).split(c, dim=2)
-        q, k, v = (z.view(b, t, self.n_heads, c // self.n_heads).transpose(1, 2)
+        h = self.ln1(x)
+        if rows is None:
+            q, k, v = self.qkv(h).split(c, dim=2)
+        else:
+            pick = torch.arange(b, device=x.device)
+            w, bias = self.qkv.weight, self.qkv.bias
+            k, v = F.linear(h, w[c:], bias[c:]).split(c, dim=2)
+            q = F.linear(h[pick, rows].unsqueeze(1), w[:c], bias[:c])  # (B, 1, C)
+            x = x[pick, rows].unsqueeze(1)
+            mask = mask.expand(b, 1, t, t)[pick, :, rows].unsqueeze(2)  # (B, 1, 1, T)
+        q, k, v = (z.view(b, z.shape[1], self.n_heads, c // self.n_heads).transpose(1, 2)
                    for z in (q, k, v))  # (B, H, T, C/H)
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # (B, H, T, C/H)
-        x = x + self.drop(self.proj(y.transpose(1, 2).reshape(b, t, c)))
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # (B, H, T|1, C/H)
+        x = x + self.drop(self.proj(y.transpose(1, 2).reshape(b, q.shape[2], c)))
         return x + self.drop(self.mlp(self.ln2(x)))
 
 
@@ -88,8 +101,10 @@ class OracleModel(nn.Module):
         self.register_buffer("proactive_threshold", torch.tensor(0.5))
         self.register_buffer("lane_weights", torch.ones(cfg.n_lanes))
 
-    def encode(self, events: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
-        """events (B, T, F) ids, valid (B, T) bool -> states (B, T, C), one per position."""
+    def encode(self, events: torch.Tensor, valid: torch.Tensor,
+               at: torch.Tensor | None = None) -> torch.Tensor:
+        """events (B, T, F) ids, valid (B, T) bool -> states (B, T, C), one per position;
+        with `at` (B,), the state at those positions only, (B, C)."""
         b, t, _ = events.shape
         allowed = valid[:, None, None, :]  # (B, 1, 1, T): attend to real events only
         if self.cfg.attention == "causal":
@@ -97,20 +112,25 @@ class OracleModel(nn.Module):
         eye = torch.eye(t, dtype=torch.bool, device=events.device)
         mask = allowed | eye  # padding rows see themselves, so no row is empty
         x = self.embed(events)  # (B, T, C)
-        for block in self.blocks:
-            x = block(x, mask)
+        # Last-token pooling needs only the asked-for states out of the last block.
+        shortcut = at is not None and self.cfg.pooling == "last"
+        for i, block in enumerate(self.blocks):
+            last = shortcut and i == len(self.blocks) - 1
+            x = block(x, mask, rows=at if last else None)
         x = self.ln_f(x)
+        if shortcut:
+            return x[:, 0]  # (B, C)
         if self.cfg.pooling == "mean":  # causal prefix mean over the real events
             w = valid.unsqueeze(-1).to(x.dtype)  # (B, T, 1)
             x = (x * w).cumsum(1) / w.cumsum(1).clamp(min=1.0)
+        if at is not None:
+            x = x[torch.arange(x.shape[0], device=x.device), at]
         return x
 
     def forward(self, batch: dict[str, torch.Tensor], targets: dict | None = None):
         """Outputs for every position, or only at batch["at"] (B,) when given (prediction:
         candidates are then (B, K, C)); with targets, also the summed loss."""
-        h = self.encode(batch["events"], batch["valid"])  # (B, T, C)
-        if "at" in batch:
-            h = h[torch.arange(h.shape[0]), batch["at"]]  # (B, C): the states asked for
+        h = self.encode(batch["events"], batch["valid"], batch.get("at"))  # (B, [T,] C)
         cand = self.candidate(batch["candidates"])  # (B, T, K, Dc) or (B, K, Dc)
         query = self.heads["relevance"](h)  # (B, T, Dc) or (B, Dc)
         scores = (cand * query.unsqueeze(-2)).sum(-1) + self.candidate_bias(cand).squeeze(-1)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from augur.events.schema import Artifact, Event
+from augur.events.schema import Artifact, Event, ObservedEvent
 from augur.events.vocab import LANES
 from augur.oracle.checkpoint import load_checkpoint
 from augur.oracle.data import MAX_CANDIDATES
@@ -100,7 +100,7 @@ class Oracle:
     def _features(self, window: list, cands: list | None, i: int):
         if not window:
             raise ValueError(f"windows[{i}]: expected at least one event, got an empty window")
-        events = [e if isinstance(e, Event) else Event.from_dict(e) for e in window]
+        events = [e if isinstance(e, ObservedEvent) else Event.from_dict(e) for e in window]
         events = events[-self.model.cfg.max_len:]
         arts = [c if isinstance(c, Artifact) else Artifact.model_validate(c)
                 for c in (cands or [])][:MAX_CANDIDATES]
