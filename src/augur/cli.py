@@ -85,6 +85,12 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from augur.service.server import serve
+
+    return serve(args)
+
+
 def _cmd_harness(args: argparse.Namespace) -> int:
     from augur.scorecard import run_harness
 
@@ -144,8 +150,14 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--all-scenarios", action="store_true", help="all six scenarios")
     cmp.set_defaults(func=_cmd_compare)
 
+    from augur.service.server import add_serve_arguments
+
+    srv = sub.add_parser("serve", help="run the HTTP service and the playground")
+    add_serve_arguments(srv)
+    srv.set_defaults(func=_cmd_serve)
+
     bench = sub.add_parser("bench", help="run a benchmark from bench/ and print its JSON")
-    bench.add_argument("name", choices=("oracle",), help="which benchmark")
+    bench.add_argument("name", choices=("oracle", "service"), help="which benchmark")
     bench.add_argument("rest", nargs=argparse.REMAINDER, help="the benchmark's own options")
     bench.set_defaults(func=_cmd_bench)
 

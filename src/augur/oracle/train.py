@@ -12,7 +12,9 @@ import copy
 import hashlib
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,10 +68,11 @@ def data_vocab(events: list[Event]) -> Vocab:
 
 
 def train(data: Path, out: Path, tc: TrainConfig, mc: OracleConfig | None = None,
-          progress: bool = True) -> dict[str, Any]:
-    """Train on a JSON Lines file and write a checkpoint to `out`; returns the summary."""
+          progress: bool = True, on_step: Callable[[dict], None] | None = None) -> dict[str, Any]:
+    """Train on a JSON Lines file and write a checkpoint to `out`; returns the summary.
+    `on_step`, if given, gets {step, total, epoch, loss, best_val} after every step."""
     with _deterministic():
-        return _train(data, out, tc, mc, progress)
+        return _train(data, out, tc, mc, progress, on_step)
 
 
 @contextlib.contextmanager
@@ -85,7 +88,7 @@ def _deterministic():
 
 
 def _train(data: Path, out: Path, tc: TrainConfig, mc: OracleConfig | None,
-           progress: bool) -> dict[str, Any]:
+           progress: bool, on_step: Callable[[dict], None] | None) -> dict[str, Any]:
     torch.manual_seed(tc.seed)
     rng = np.random.default_rng(tc.seed)
     events = read_jsonl(data)
@@ -102,11 +105,13 @@ def _train(data: Path, out: Path, tc: TrainConfig, mc: OracleConfig | None,
     params = {"model": mc.to_json() | {"sizes": None}, "train": asdict(tc),
               "data": str(data), "params": sum(p.numel() for p in model.parameters())}
     with run(make_tracker(tc.tracking_uri), f"train-{Path(out).name}", params) as tracker:
-        summary = _fit(model, tr, va, tc, rng, tracker, progress)
+        summary = _fit(model, tr, va, tc, rng, tracker, progress, on_step)
         raw, val_y = validation_outputs(model, va)  # temperatures do not change raw logits
         _calibrate(model, raw, val_y)
         summary["val_after_calibration"] = validation_metrics(model.calibrated(raw), val_y)
         meta = {"harness_version": _harness_version(), "train_config": asdict(tc),
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                "params": params["params"],
                 "data": {"path": str(data), "events": len(events)}, "summary": summary}
         save_checkpoint(Path(out), model, vocab, meta)
         tracker.log_metrics({f"final_{k}": v for k, v in summary["val_after_calibration"].items()
@@ -115,7 +120,8 @@ def _train(data: Path, out: Path, tc: TrainConfig, mc: OracleConfig | None,
     return summary
 
 
-def _fit(model, tr, va, tc: TrainConfig, rng, tracker, progress: bool) -> dict[str, Any]:
+def _fit(model, tr, va, tc: TrainConfig, rng, tracker, progress: bool,
+         on_step: Callable[[dict], None] | None = None) -> dict[str, Any]:
     opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
     lengths = tc.curriculum if tc.use_curriculum else (model.cfg.max_len,)
     plan = [lengths[min(e, len(lengths) - 1)] for e in range(tc.epochs)]
@@ -144,6 +150,9 @@ def _fit(model, tr, va, tc: TrainConfig, rng, tracker, progress: bool) -> dict[s
             step += 1
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.3f}", val=f"{best:.3f}", len=length)
+            if on_step is not None:
+                on_step({"step": step, "total": total, "epoch": epoch, "loss": loss.item(),
+                         "best_val": best})
         with ema.swapped_in(model):  # validate (and keep) the averaged weights
             metrics = _validate(model, va)
             if metrics["composite"] > best + 1e-4:

@@ -1,0 +1,89 @@
+"""The FastAPI app: `create_app(ServiceConfig)`. Routes live in routes.py; this file
+wires state, lifespan, limits and the error-to-status mapping."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from augur import __version__
+from augur.oracle.checkpoint import CheckpointError
+from augur.service.config import ServiceConfig
+from augur.service.jobs import BadTrainRequest, JobConflict, UnknownJob
+from augur.service.limits import BodyLimit
+from augur.service.registry import BrokenModel, UnknownModel
+from augur.service.routes import router
+from augur.service.state import State
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(cfg: ServiceConfig | None = None) -> FastAPI:
+    cfg = cfg or ServiceConfig.from_env()
+    cfg.check()
+    state = State(cfg)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        entries = state.registry.scan()
+        default = state.registry.default()
+        if default is not None and not any(e.name == default and e.error for e in entries):
+            # Warm the default model so the first request is not the slow one; a failure
+            # is reported by /models and by the requests that name the model.
+            with contextlib.suppress(UnknownModel, BrokenModel):
+                await asyncio.get_running_loop().run_in_executor(
+                    state.executor, state.served, default)
+        yield
+        await state.close()
+
+    app = FastAPI(title="augur", version=__version__, lifespan=lifespan,
+                  description="The small-model brain of a proactive assistant: next action, "
+                              "timing, response lane, whether to interrupt, which artifacts "
+                              "matter. Open /playground to compare models side by side.")
+    app.state.augur = state
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=cfg.max_body_bytes)
+    return app
+
+
+def _error(status: int, detail, **extra) -> JSONResponse:
+    return JSONResponse({"detail": detail, **extra}, status_code=status)
+
+
+def _handlers(app: FastAPI) -> None:
+    @app.exception_handler(UnknownModel)
+    async def unknown_model(_: Request, exc: UnknownModel):
+        return _error(404, str(exc), available=exc.available)
+
+    @app.exception_handler(BrokenModel)
+    async def broken_model(_: Request, exc: BrokenModel):
+        return _error(503, str(exc))
+
+    @app.exception_handler(CheckpointError)
+    async def broken_checkpoint(_: Request, exc: CheckpointError):
+        return _error(503, str(exc))
+
+    @app.exception_handler(UnknownJob)
+    async def unknown_job(_: Request, exc: UnknownJob):
+        return _error(404, str(exc))
+
+    @app.exception_handler(JobConflict)
+    async def conflict(_: Request, exc: JobConflict):
+        return _error(409, str(exc))
+
+    @app.exception_handler(BadTrainRequest)
+    async def bad_train(_: Request, exc: BadTrainRequest):
+        return _error(422, [{"loc": ["body", *exc.field.split(".")], "msg": str(exc),
+                             "type": "value_error"}])
+
+    @app.exception_handler(ValueError)
+    async def bad_value(_: Request, exc: ValueError):
+        return _error(422, [{"loc": ["body"], "msg": str(exc), "type": "value_error"}])

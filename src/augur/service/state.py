@@ -1,0 +1,75 @@
+"""What the running service holds: config, registry, the torch thread, jobs, eval
+cache, and the glue that turns a loaded checkpoint into a batched predictor."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from augur.oracle.predictor import Oracle, Prediction
+from augur.service.batcher import MicroBatcher
+from augur.service.config import ServiceConfig
+from augur.service.evals import EvalCache
+from augur.service.jobs import Jobs
+from augur.service.registry import Registry
+
+
+@dataclass
+class Served:
+    """A loaded model and the micro-batcher in front of it."""
+
+    name: str
+    oracle: Oracle
+    batcher: MicroBatcher
+
+
+@dataclass
+class Window:
+    events: list
+    candidates: list | None
+    top_k: int
+
+
+def _run(oracle: Oracle, items: list[Window]) -> list[Prediction]:
+    k = max(w.top_k for w in items)
+    preds = oracle.predict_batch([w.events for w in items], [w.candidates for w in items], k)
+    for w, p in zip(items, preds, strict=True):
+        p.next_actions = p.next_actions[: w.top_k]
+    return preds
+
+
+class State:
+    def __init__(self, cfg: ServiceConfig) -> None:
+        self.cfg = cfg
+        self.registry = Registry(cfg.models_dir, cfg.default_model)
+        # One thread runs all torch work: batches queue behind each other instead of
+        # fighting over the cores; the event loop only parses and answers.
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="augur-torch")
+        self.jobs = Jobs(cfg.models_dir, cfg.jobs_dir or cfg.models_dir / ".jobs")
+        self.evals = EvalCache(cfg.eval_cache_dir or cfg.models_dir / ".evals")
+        self._served: list[Served] = []
+
+    def served(self, name: str | None) -> Served:
+        """Blocking (loads on first use): call from the torch thread."""
+        def build(oracle: Oracle) -> Served:
+            s = Served(oracle.path.name, oracle, MicroBatcher(
+                lambda items: _run(oracle, items), self.executor, self.cfg.batch_max,
+                self.cfg.batch_wait_ms / 1000))
+            self._served.append(s)
+            return s
+
+        return self.registry.get(name, build)
+
+    def harness_composite(self, sha256: str) -> float | None:
+        report: Any = self.evals.peek(sha256)
+        try:
+            return report["eval_sets"]["temporal"]["metrics"]["composite"]["value"]
+        except (TypeError, KeyError):
+            return None
+
+    async def close(self) -> None:
+        for s in self._served:
+            await s.batcher.close()
+        self.jobs.stop_all()
+        self.executor.shutdown(wait=False, cancel_futures=True)
