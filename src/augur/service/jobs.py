@@ -62,6 +62,7 @@ class Jobs:
             spec = {"name": req.name, "out": str(out), "data": req.data,
                     "synthetic": req.synthetic.model_dump(), "seed": req.seed,
                     "epochs": req.epochs, "time_budget_s": req.time_budget_s,
+                    "layers": req.layers, "width": req.width,
                     "data_dir": str(self.jobs_dir / "data")}
             (self.jobs_dir / "data").mkdir(parents=True, exist_ok=True)
             (folder / "spec.json").write_text(json.dumps(spec, indent=2))

@@ -197,4 +197,7 @@ async def playground() -> FileResponse:
 
 @router.get("/healthz", response_model=Health, tags=["service"])
 async def healthz(request: Request) -> Health:
-    return Health(status="ok", version=__version__, models=len(_state(request).registry.scan()))
+    state = _state(request)
+    return Health(status="ok", version=__version__, models=len(state.registry.scan()),
+                  predictions=sum(s.batcher.items for s in state.all_served()),
+                  batches=sum(s.batcher.batches for s in state.all_served()))

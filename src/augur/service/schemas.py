@@ -118,11 +118,13 @@ class TrainRequest(_Strict):
     synthetic: SyntheticData = Field(default_factory=SyntheticData)
     seed: int = Field(default=0, ge=0)
     epochs: int = Field(default=30, ge=1, le=200)
+    layers: int = Field(default=2, ge=1, le=8, description="transformer layers")
+    width: int = Field(default=256, ge=16, le=1024, multiple_of=16, description="model width")
     time_budget_s: float | None = Field(default=None, gt=0, le=86_400)
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={
         "examples": [{"name": "oracle-60d", "synthetic": {"days": 60, "seed": 42},
-                      "epochs": 3}]})
+                      "epochs": 3, "layers": 2, "width": 256}]})
 
 
 class TrainJob(BaseModel):
@@ -177,3 +179,5 @@ class Health(BaseModel):
     status: Literal["ok"]
     version: str
     models: int
+    predictions: int = Field(description="windows predicted since start")
+    batches: int = Field(description="forward passes they took (fewer: micro-batching)")

@@ -61,6 +61,9 @@ class State:
 
         return self.registry.get(name, build)
 
+    def all_served(self) -> list[Served]:
+        return list(self._served)
+
     def harness_composite(self, sha256: str) -> float | None:
         report: Any = self.evals.peek(sha256)
         try:

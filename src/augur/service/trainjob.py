@@ -32,7 +32,7 @@ def main(spec_path: str, status_path: str) -> int:
         os.nice(10)
     try:
         data = Path(spec["data"]) if spec.get("data") else _synthesize(spec, status)
-        from augur.oracle.config import TrainConfig
+        from augur.oracle.config import OracleConfig, TrainConfig
         from augur.oracle.train import train
 
         last = [0.0]
@@ -49,7 +49,9 @@ def main(spec_path: str, status_path: str) -> int:
         write_status(status, state="running", progress=0.0, message=f"reading {data}")
         tc = TrainConfig(seed=spec["seed"], epochs=spec["epochs"],
                          time_budget_s=spec.get("time_budget_s"))
-        summary = train(data, Path(spec["out"]), tc, progress=False, on_step=on_step)
+        mc = OracleConfig(n_layers=spec["layers"], d_model=spec["width"],
+                          d_ff=3 * spec["width"], n_heads=4 if spec["width"] >= 64 else 2)
+        summary = train(data, Path(spec["out"]), tc, mc, progress=False, on_step=on_step)
         final = summary["val_after_calibration"]
         write_status(status, state="succeeded", progress=1.0,
                      message=f"wrote model {spec['name']!r}: validation composite "
