@@ -24,11 +24,13 @@ $(STAMP): pyproject.toml
 
 # The main job on the embedded defaults: simulate 730 days of four people (persona 42,
 # whose next 30 days are the temporal hold-out, and 43-45), train the default oracle,
-# then print its harness scorecard beside the baselines and the ceiling.
+# print its harness scorecard beside the baselines and the ceiling, then serve the
+# playground and the API on 127.0.0.1:8787 until Ctrl-C.
 run: $(STAMP)
 	$(BIN)/augur data synth --days 730 --seed 42 --personas 4 --out $(DATA)
 	$(BIN)/augur train --data $(DATA) --out $(CHECKPOINT)
 	$(BIN)/augur evaluate $(CHECKPOINT)
+	$(BIN)/augur serve --models $(dir $(CHECKPOINT)) --default-model $(notdir $(CHECKPOINT))
 
 test: $(STAMP)
 	$(BIN)/ruff check .

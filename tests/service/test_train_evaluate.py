@@ -3,6 +3,7 @@ the bearer token that guards both."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -77,6 +78,19 @@ def test_evaluate_runs_the_harness_once_per_checkpoint(client):
     assert listed["alpha"]["harness_composite"] == temporal["composite"]["value"]
     assert listed["beta"]["harness_composite"] is None
     assert client.post("/evaluate", json={"model": "nope"}).status_code == 404
+
+
+@pytest.mark.slow
+def test_cli_evaluate_leaves_its_report_for_the_service(models_dir, client, capsys):
+    from augur.cli import main
+
+    assert main(["evaluate", str(models_dir / "beta"), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    listed = {m["name"]: m for m in client.get("/models").json()["models"]}
+    composite = printed["eval_sets"]["temporal"]["metrics"]["composite"]["value"]
+    assert listed["beta"]["harness_composite"] == composite
+    again = client.post("/evaluate", json={"model": "beta"}).json()
+    assert again["cached"] is True and again["report"] == printed
 
 
 def test_train_and_evaluate_need_the_token_when_one_is_set(make_client):

@@ -65,4 +65,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
     report = build_report(predictor, args.baseline if predictor is None else None, args.data,
                           progress=not args.json)
     print_report(report, args.json)
+    if predictor is not None and args.data is None:
+        # Where `augur serve --models <parent>` looks: the playground then shows the
+        # harness composite without running the harness again.
+        from augur.service.evals import EVALS, EvalCache
+        from augur.service.registry import checkpoint_sha256
+
+        EvalCache(args.checkpoint.parent / EVALS).store(checkpoint_sha256(args.checkpoint),
+                                                        report)
     return 0

@@ -1,6 +1,7 @@
 """Harness reports for registered models, cached by checkpoint hash: in memory and as
 JSON files, so a report survives restarts and is recomputed only when the weights
-change (or the harness version does: it is part of the key)."""
+change (or the harness version does: it is part of the key). The folder is
+`<models>/.evals`; `augur evaluate CHECKPOINT` stores its report there too."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from augur.harness.constants import HARNESS_VERSION
+
+EVALS = ".evals"  # beside the checkpoints: skipped by the registry (a dot folder)
 
 
 class EvalCache:
@@ -42,10 +45,14 @@ class EvalCache:
             if hit is not None:
                 return hit, True
             report = run()
-            self.folder.mkdir(parents=True, exist_ok=True)
-            path = self.folder / f"{self._key(sha256)}.json"
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_text(json.dumps(report))
-            os.replace(tmp, path)
-            self._memory[self._key(sha256)] = report
+            self.store(sha256, report)
             return report, False
+
+    def store(self, sha256: str, report: dict[str, Any]) -> None:
+        """Keep a report (written atomically: a reader never sees half a file)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{self._key(sha256)}.json"
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(report))
+        os.replace(tmp, path)
+        self._memory[self._key(sha256)] = report

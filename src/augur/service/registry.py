@@ -118,15 +118,20 @@ class Registry:
         return loaded
 
 
-def _describe(path: Path, stamp: tuple) -> Entry:
-    files = [f for f in (path / CONFIG, path / WEIGHTS) if f.is_file()]
+def checkpoint_sha256(path: Path) -> str:
+    """The hash of a checkpoint's config and weights: the key of its harness report."""
     digest = hashlib.sha256()
-    for f in files:
-        with f.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
+    for f in (path / CONFIG, path / WEIGHTS):
+        if f.is_file():
+            with f.open("rb") as fh:
+                for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                    digest.update(block)
+    return digest.hexdigest()
+
+
+def _describe(path: Path, stamp: tuple) -> Entry:
     size = sum(f.stat().st_size for f in path.iterdir() if f.is_file())
-    entry = Entry(name=path.name, path=path, sha256=digest.hexdigest(), size_bytes=size,
+    entry = Entry(name=path.name, path=path, sha256=checkpoint_sha256(path), size_bytes=size,
                   created=None, params=None, composite=None, stamp=stamp)
     try:
         doc = json.loads((path / CONFIG).read_text())

@@ -10,7 +10,7 @@ from typing import Any
 from augur.oracle.predictor import Oracle, Prediction
 from augur.service.batcher import MicroBatcher
 from augur.service.config import ServiceConfig
-from augur.service.evals import EvalCache
+from augur.service.evals import EVALS, EvalCache
 from augur.service.jobs import Jobs
 from augur.service.registry import Registry
 
@@ -47,7 +47,7 @@ class State:
         # fighting over the cores; the event loop only parses and answers.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="augur-torch")
         self.jobs = Jobs(cfg.models_dir, cfg.jobs_dir or cfg.models_dir / ".jobs")
-        self.evals = EvalCache(cfg.eval_cache_dir or cfg.models_dir / ".evals")
+        self.evals = EvalCache(cfg.eval_cache_dir or cfg.models_dir / EVALS)
         self._served: list[Served] = []
 
     def served(self, name: str | None) -> Served:

@@ -26,13 +26,13 @@ async function api(path, options) {
 // FastAPI answers 422 with a list of {loc, msg}; augur adds `available` to 404s.
 function describeError(res, body) {
   const detail = body && body.detail;
-  const head = `${res.status} ${res.statusText} from ${new URL(res.url).pathname}`;
+  const head = `${res.status} ${res.statusText || "error"} from ${new URL(res.url).pathname}`;
   if (Array.isArray(detail)) {
     return `${head}: the request was rejected:\n` +
       detail.map((d) => `• ${(d.loc || []).join(".")}: ${d.msg}`).join("\n");
   }
   let msg = `${head}: ${typeof detail === "string" ? detail : JSON.stringify(body)}`;
-  if (body && Array.isArray(body.available)) {
+  if (body && Array.isArray(body.available) && !/available:/i.test(msg)) {
     msg += `\nAvailable models: ${body.available.join(", ") || "none"}`;
   }
   return msg;
@@ -163,12 +163,12 @@ function bars(className, rows) {
 function gauge(prob, intervene) {
   const pct = (100 * prob).toFixed(0), arc = "M10 50 A40 40 0 0 1 90 50";
   const box = h("div", "proactive");
-  box.innerHTML = `<svg class="gauge" viewBox="0 0 100 62" role="img"
+  box.innerHTML = `<svg class="gauge" viewBox="-14 0 128 62" role="img"
       aria-label="proactive probability ${pct}%">
     <path class="bg" d="${arc}" pathLength="100"/>
     <path class="fg" d="${arc}" pathLength="100" stroke-dasharray="${pct} 100"/>
     <text class="value" x="50" y="46">${pct}%</text>
-    <text x="12" y="61">wait</text><text x="86" y="61">intervene</text></svg>`;
+    <text x="10" y="61">wait</text><text x="90" y="61">intervene</text></svg>`;
   box.append(h("div", `verdict ${intervene ? "intervene" : "wait"}`,
                intervene ? "intervene now" : "wait"));
   return box;
