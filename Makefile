@@ -32,8 +32,10 @@ run: $(STAMP)
 	$(BIN)/augur evaluate $(CHECKPOINT)
 	$(BIN)/augur serve --models $(dir $(CHECKPOINT)) --default-model $(notdir $(CHECKPOINT))
 
+# The playground's browser test drives Debian's chromium; the script installs it once.
 test: $(STAMP)
 	$(BIN)/ruff check .
+	bash scripts/setup-browser.sh
 	$(BIN)/pytest -q
 
 lint: $(STAMP)

@@ -1,0 +1,133 @@
+"""The playground in a real browser against a real `augur serve`: Debian's chromium driven
+by Playwright (never Playwright's downloaded browsers), with every request that leaves
+127.0.0.1 blocked, which proves the page needs no CDN."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("AUGUR_CHROMIUM", "/usr/bin/chromium"))
+STARTUP_S = 30
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.is_file(),
+    reason=f"no chromium at {CHROMIUM}: run scripts/setup-browser.sh (as root) to install "
+           "Debian's, or set AUGUR_CHROMIUM to a Chromium binary")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(proc: subprocess.Popen, url: str, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"augur serve exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"augur serve did not answer {url}/healthz in {STARTUP_S} s:\n{log.read_text()}")
+
+
+@pytest.fixture
+def server(models_dir, tmp_path):
+    """`augur serve` over alpha and beta as a subprocess, the way a user runs it."""
+    port, log = _free_port(), tmp_path / "serve.log"
+    env = {k: v for k, v in os.environ.items() if k != "AUGUR_API_TOKEN"}
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "augur.cli", "serve", "--host", "127.0.0.1",
+             "--port", str(port), "--models", str(models_dir)],
+            stdout=out, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(proc, url, log)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        # --no-sandbox: the test runs as root, where Chromium's sandbox refuses to start.
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                     args=["--no-sandbox"])
+        try:
+            yield browser.new_page(viewport={"width": 1280, "height": 900})
+        finally:
+            browser.close()
+
+
+def test_playground_compares_two_models(server, page, tmp_path):
+    outside, page_errors = [], []
+
+    def only_loopback(route):
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_loopback)
+    page.on("pageerror", lambda e: page_errors.append(str(e)))
+    page.goto(f"{server}/playground")
+    page.wait_for_selector("#model-a option[value=alpha]", state="attached")
+
+    page.select_option("#model-a", "alpha")
+    page.select_option("#model-b", "beta")
+    page.select_option("#scenario", "pr_review")
+    page.click("#compare")
+    # Each side records what it shows, so this waits out any earlier, stale comparison.
+    for side, model in (("a", "alpha"), ("b", "beta")):
+        page.wait_for_selector(f"#side-{side}[data-model={model}][data-scenario=pr_review] "
+                               ".actions .bar")
+
+    for side in ("#side-a", "#side-b"):
+        widths = page.eval_on_selector_all(
+            f"{side} .actions .bar", "els => els.map(e => e.getBoundingClientRect().width)")
+        assert len(widths) >= 5, f"{side} shows {len(widths)} action bars, expected 5"
+        assert all(w > 0 for w in widths), f"{side} has a zero-width bar: {widths}"
+    diff = page.text_content("#composite-diff").strip()
+    assert re.fullmatch(r"[+-]?\d+\.\d+", diff), f"composite diff is not a number: {diff!r}"
+    assert page.text_content("#error").strip() == ""
+
+    page.fill("#events", "[{not json")
+    page.click("#compare")
+    page.wait_for_selector("#error:not(:empty)")
+    message = page.text_content("#error")
+    assert "events" in message and "not valid JSON" in message, message
+
+    shots = Path(os.environ.get("AUGUR_SCREENSHOT_DIR") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    shot = shots / "playground.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 1000
+
+    assert outside == [], f"the page tried to reach beyond 127.0.0.1: {outside}"
+    assert page_errors == [], f"JavaScript errors on the page: {page_errors}"
