@@ -122,9 +122,11 @@ def test_new_and_rewritten_checkpoints_appear_without_restart(models_dir, client
     assert "gamma" in [m["name"] for m in client.get("/models").json()["models"]]
     r = client.post("/predict", json={"model": "gamma", **_window()})
     assert r.status_code == 200 and r.json()["model"] == "gamma"
-    # Rewrite alpha with beta's weights: the next request serves the new weights.
+    # Rewrite alpha with beta's weights: once the listing is fresh (at most a second,
+    # or at once after /models), requests get the new weights.
     shutil.rmtree(models_dir / "alpha")
     shutil.copytree(models_dir / "beta", models_dir / "alpha")
+    client.get("/models")
     after = client.post("/predict", json={"model": "alpha", **_window()}).json()
     beta = client.post("/predict", json={"model": "beta", **_window()}).json()
     assert after["next_actions"] == beta["next_actions"] != before["next_actions"]

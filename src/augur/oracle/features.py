@@ -10,6 +10,7 @@ never drift apart.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 import zlib
@@ -64,8 +65,8 @@ class Vocab:
 class Featurizer:
     """Maps events to ids; unknown types and sources become UNK with one warning each."""
 
-    def __init__(self, vocab: Vocab) -> None:
-        self.vocab = vocab
+    def __init__(self, vocab: Vocab, cache: bool = True) -> None:
+        self.vocab, self.cache = vocab, cache
         self._type = {t: i + 2 for i, t in enumerate(vocab.types)}
         self._source = {s: i + 2 for i, s in enumerate(vocab.sources)}
         self._action = {a: i + 3 for i, a in enumerate(vocab.actions)}
@@ -73,6 +74,8 @@ class Featurizer:
         self._warned: set[tuple[str, str]] = set()
         # Sliding windows share events: cache rows by (event, previous event) identity.
         # The cache holds the events themselves, so their ids cannot be reused meanwhile.
+        # A server turns it off: every request brings new event objects, so it would
+        # never hit and only keep them alive (and the garbage collector busy).
         self._rows: dict[tuple[int, int], tuple[Event, Event | None, np.ndarray]] = {}
 
     def _lookup(self, table: dict[str, int], value: str, what: str) -> int:
@@ -90,6 +93,12 @@ class Featurizer:
         if len(self._rows) > 50_000:
             self._rows.clear()
         prev = None
+        if not self.cache:
+            rows = []
+            for e in events:
+                rows.append(self._row(e, prev))
+                prev = e
+            return np.array(rows, dtype=np.int64).reshape(len(events), len(EVENT_FIELDS))
         for i, e in enumerate(events):
             key = (id(e), id(prev))
             if key not in self._rows:
@@ -98,18 +107,20 @@ class Featurizer:
             prev = e
         return out
 
-    def _row(self, e: Event, prev: Event | None) -> np.ndarray:
+    def _row(self, e: Event, prev: Event | None) -> tuple[int, ...]:
         local = e.ts  # the event's own offset: the person's local clock
         gap = GAP_BINS - 1 if prev is None else min(GAP_BINS - 2, int(
             2 * math.log2(1 + max(0.0, (e.ts - prev.ts).total_seconds() / 60))))
-        flags = sum(1 << b for b, name in enumerate(FLAG_NAMES) if e.attributes.get(name) is True)
+        attrs = e.attributes
+        flags = sum(1 << b for b, name in enumerate(FLAG_NAMES)
+                    if attrs.get(name) is True) if attrs else 0
         action = NONE_ACTION if e.action is None else self._action.get(e.action, UNK)
         # Habits run on the clock (email hours, lunch, meetings): 10-minute resolution.
-        return np.array((self._lookup(self._type, e.type, "type"),
-                         self._lookup(self._source, e.source, "source"), action,
-                         _bucket(e.actor, ACTOR_BUCKETS), _bucket(e.project, PROJECT_BUCKETS),
-                         local.hour, (local.hour * 60 + local.minute) // 10, local.weekday(),
-                         round(e.importance * 10), gap, flags), dtype=np.int64)
+        return (self._lookup(self._type, e.type, "type"),
+                self._lookup(self._source, e.source, "source"), action,
+                _bucket(e.actor, ACTOR_BUCKETS), _bucket(e.project, PROJECT_BUCKETS),
+                local.hour, (local.hour * 60 + local.minute) // 10, local.weekday(),
+                round(e.importance * 10), gap, flags)
 
     def candidates(self, events: list[Event], index: dict[str, list[int]], end: int,
                    start: int, candidates: list[Artifact]) -> np.ndarray:
@@ -142,6 +153,7 @@ def artifact_index(events: list[Event]) -> dict[str, list[int]]:
     return index
 
 
+@functools.lru_cache(maxsize=1 << 16)  # actors and projects repeat: hash each once
 def _bucket(value: str | None, n: int) -> int:
     """Stable hash bucket (crc32, not Python's salted hash); 0 is kept for 'none'."""
     if not value:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -31,6 +32,8 @@ def create_app(cfg: ServiceConfig | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        if state.closed:  # the same app started again (tests, schemathesis)
+            state.open()
         entries = state.registry.scan()
         default = state.registry.default()
         if default is not None and not any(e.name == default and e.error for e in entries):
@@ -39,6 +42,11 @@ def create_app(cfg: ServiceConfig | None = None) -> FastAPI:
             with contextlib.suppress(UnknownModel, BrokenModel):
                 await asyncio.get_running_loop().run_in_executor(
                     state.executor, state.served, default)
+        if cfg.gc_freeze:
+            # Everything loaded so far lives as long as the server: move it out of the
+            # collector's sight, so full collections under load take milliseconds, not 100.
+            gc.collect()
+            gc.freeze()
         yield
         await state.close()
 
@@ -48,10 +56,31 @@ def create_app(cfg: ServiceConfig | None = None) -> FastAPI:
                               "matter. Open /playground to compare models side by side.")
     app.state.augur = state
     app.include_router(router)
+    app.openapi = lambda: openapi_with_bodies(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _handlers(app)
     app.add_middleware(BodyLimit, max_bytes=cfg.max_body_bytes)
     return app
+
+
+def openapi_with_bodies(app: FastAPI) -> dict:
+    """FastAPI's OpenAPI document plus the request bodies that the hot routes parse
+    themselves (they reference them by name; see routes._body)."""
+    if app.openapi_schema is None:
+        from fastapi.openapi.utils import get_openapi
+
+        from augur.service.schemas import PredictRequest, RankRequest, WindowRequest
+
+        doc = get_openapi(title=app.title, version=app.version, description=app.description,
+                          routes=app.routes)
+        schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+        for model in (PredictRequest, RankRequest, WindowRequest):
+            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, sub in schema.pop("$defs", {}).items():
+                schemas.setdefault(name, sub)
+            schemas[model.__name__] = schema
+        app.openapi_schema = doc
+    return app.openapi_schema
 
 
 def _error(status: int, detail, **extra) -> JSONResponse:

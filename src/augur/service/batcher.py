@@ -1,10 +1,11 @@
 """Dynamic micro-batching: /predict calls that arrive together share one forward pass.
 
-Requests queue up; one worker takes up to `max_batch` of them, waiting at most
-`max_wait_s` after the first for companions, and runs the batch on a single
-worker thread (torch stays off the event loop and runs one batch at a time, so
-its own threads are not oversubscribed). Requests that arrive while a batch
-runs form the next one, so the batch grows with the load.
+Requests queue up; one worker takes up to `max_batch` of them and runs the batch
+on a single worker thread (torch stays off the event loop and runs one batch at
+a time, so its own threads are not oversubscribed). Requests that arrive while
+a batch runs form the next one, so the batch grows with the load. Under load
+(the last batch had company, or more requests are already waiting) a batch also
+waits up to `max_wait_s` for more; a lone request at low load never waits.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class MicroBatcher:
         self._worker: asyncio.Task | None = None
         self.batches = 0  # forward passes run (for tests and the benchmark)
         self.items = 0
+        self._last_size = 0
 
     async def submit(self, item: Any) -> Any:
         loop = asyncio.get_running_loop()
@@ -40,7 +42,8 @@ class MicroBatcher:
         queue = self._queue
         while True:
             batch = [await queue.get()]
-            deadline = loop.time() + self.max_wait_s
+            busy = self._last_size > 1 or not queue.empty()
+            deadline = loop.time() + (self.max_wait_s if busy else 0.0)
             while len(batch) < self.max_batch:
                 if not queue.empty():
                     batch.append(queue.get_nowait())
@@ -62,6 +65,7 @@ class MicroBatcher:
                 results = [exc] * len(live)
             self.batches += 1
             self.items += len(live)
+            self._last_size = len(live)
             for (_, f), r in zip(live, results, strict=True):
                 if f.done():
                     continue

@@ -26,7 +26,9 @@ class ServiceConfig:
     default_model: str | None = None  # used when a request names none; newest if unset
     max_body_bytes: int = 1 << 20  # 1 MiB
     batch_max: int = 64  # windows per forward pass
-    batch_wait_ms: float = 2.0  # how long a lone request waits for companions
+    batch_wait_ms: float = 2.0  # under load, how long a batch waits for companions
+    torch_threads: int = 1  # a second thread spin-waits against the event loop on 2 cores
+    gc_freeze: bool = False  # `augur serve` sets it: loaded models leave the collector's view
     jobs_dir: Path | None = None  # training job logs and status; <models_dir>/.jobs if unset
     eval_cache_dir: Path | None = None  # harness reports by checkpoint hash
 
@@ -52,7 +54,8 @@ class ServiceConfig:
             raise ServiceConfigError(
                 f"refusing to bind {self.host}: beyond loopback, /train and /evaluate need a "
                 f"bearer token; set {TOKEN_ENV} to a long random string (or bind 127.0.0.1)")
-        if self.max_body_bytes < 1024 or self.batch_max < 1:
-            raise ServiceConfigError("batch_max must be positive and max_body_bytes at least 1024")
+        if self.max_body_bytes < 1024 or self.batch_max < 1 or self.torch_threads < 1:
+            raise ServiceConfigError("batch_max and torch_threads must be positive and "
+                                     "max_body_bytes at least 1024")
         if self.batch_wait_ms < 0:
             raise ServiceConfigError(f"batch_wait_ms must be >= 0, got {self.batch_wait_ms}")

@@ -1,10 +1,12 @@
 """The model registry: every checkpoint folder under the models directory.
 
-Scanned on each lookup (a directory listing and a few stats), so a checkpoint
-written by /train or `augur train` appears without a restart. Files are hashed
-once per (size, mtime); a model is loaded on first use and kept while its hash
-holds. A checkpoint that fails to load is remembered with its error and
-reported, while every other model keeps serving.
+Scanned again when a lookup misses, when /models asks, and otherwise at most
+once a second (a listing and a few stats per model: a millisecond that the hot
+path should not pay on every request), so a checkpoint written by /train or
+`augur train` appears without a restart. Files are hashed once per (size,
+mtime); a model is loaded on first use and kept while its hash holds. A
+checkpoint that fails to load is remembered with its error and reported, while
+every other model keeps serving.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import hashlib
 import json
 import struct
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,10 +56,15 @@ class Registry:
         self._loaded: dict[str, tuple[str, Any]] = {}  # name -> (sha256, loaded model)
         self._load_errors: dict[tuple[str, str], str] = {}  # (name, sha256) -> error
         self._lock = threading.Lock()
+        self._scanned_at = -1e9
+        self._sorted: list[Entry] = []
 
-    def scan(self) -> list[Entry]:
-        """All checkpoints, newest first. Folders starting with '.' are skipped: they
-        are checkpoints still being written (see checkpoint.save_checkpoint)."""
+    def scan(self, max_age_s: float = 0.0) -> list[Entry]:
+        """All checkpoints, newest first; a listing up to `max_age_s` old is reused.
+        Folders starting with '.' are skipped: they are checkpoints still being
+        written (see checkpoint.save_checkpoint)."""
+        if time.monotonic() - self._scanned_at <= max_age_s:
+            return self._sorted
         found = {}
         if self.models_dir.is_dir():
             for path in sorted(self.models_dir.iterdir()):
@@ -76,21 +84,27 @@ class Registry:
                     del self._loaded[name]  # removed or rewritten: load afresh next time
         for e in found.values():
             e.error = e.error or self._load_errors.get((e.name, e.sha256))
-        return sorted(found.values(), key=lambda e: (e.created or "", e.name), reverse=True)
+        self._sorted = sorted(found.values(), key=lambda e: (e.created or "", e.name),
+                              reverse=True)
+        self._scanned_at = time.monotonic()
+        return self._sorted
 
-    def default(self) -> str | None:
-        entries = self.scan()
+    def default(self, max_age_s: float = 0.0) -> str | None:
+        entries = self.scan(max_age_s)
         if self.default_name is not None:
             return self.default_name
         usable = [e for e in entries if e.error is None]
         return usable[0].name if usable else None
 
-    def entry(self, name: str | None) -> Entry:
-        entries = {e.name: e for e in self.scan()}
-        name = name or self.default()
-        if name is None or name not in entries:
-            raise UnknownModel(name or "(default)", sorted(entries))
-        return entries[name]
+    def entry(self, name: str | None, max_age_s: float = 1.0) -> Entry:
+        """The entry of `name` (the default if None), from a listing at most
+        `max_age_s` old, or a fresh one if that listing does not have it."""
+        for age in (max_age_s, 0.0):
+            entries = {e.name: e for e in self.scan(age)}
+            wanted = name or self.default(age)
+            if wanted is not None and wanted in entries:
+                return entries[wanted]
+        raise UnknownModel(wanted or "(default)", sorted(entries))
 
     def get(self, name: str | None, build):
         """The loaded model `name` (default if None); `build(oracle)` wraps a freshly

@@ -8,8 +8,10 @@ import hmac
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import FileResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ValidationError
 
 from augur import __version__
 from augur.events.vocab import LANES
@@ -75,6 +77,30 @@ async def _predict(state: State, req: WindowRequest, candidates, top_k: int
     return served, pred
 
 
+# The three prediction routes are the hot path: they parse the body with pydantic's
+# JSON parser in one step and write the answer with model_dump_json, skipping
+# FastAPI's generic validation and encoding (a third of the per-request time). The
+# OpenAPI document still describes both bodies (see app.openapi_with_bodies).
+def _body(model: type[BaseModel]) -> dict:
+    return {"requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}}
+
+
+async def _parse(request: Request, model: type[BaseModel]):
+    try:
+        return model.model_validate_json(await request.body())
+    except ValidationError as exc:  # the same 422 shape as FastAPI's own validation
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])}
+                                      for e in exc.errors(include_url=False)]) from None
+
+
+def _json(body: BaseModel) -> Response:
+    return Response(body.model_dump_json(), media_type="application/json")
+
+
+_HOT = {422: {"description": "a malformed request; `detail[].loc` names the field"}}
+
+
 def _response(name: str, p: Prediction) -> PredictResponse:
     return PredictResponse(
         model=name, next_actions=[ActionProb(action=a, prob=v) for a, v in p.next_actions],
@@ -82,27 +108,34 @@ def _response(name: str, p: Prediction) -> PredictResponse:
         delay_min=p.delay_min, artifacts=[ArtifactScore(id=i, score=s) for i, s in p.artifacts])
 
 
-@router.post("/predict", response_model=PredictResponse, responses=_ERRORS, tags=["predict"])
-async def predict(req: PredictRequest, request: Request) -> PredictResponse:
+@router.post("/predict", response_model=PredictResponse, responses={**_ERRORS, **_HOT},
+             tags=["predict"], openapi_extra=_body(PredictRequest))
+async def predict(request: Request) -> Response:
     """Next actions with probabilities, response lanes, proactive probability and
     decision, delay, and the candidates ranked, after the last event of the window."""
+    req = await _parse(request, PredictRequest)
     served, p = await _predict(_state(request), req, req.candidates, req.top_k)
-    return _response(served.name, p)
+    return _json(_response(served.name, p))
 
 
-@router.post("/rank", response_model=RankResponse, responses=_ERRORS, tags=["predict"])
-async def rank(req: RankRequest, request: Request) -> RankResponse:
+@router.post("/rank", response_model=RankResponse, responses={**_ERRORS, **_HOT},
+             tags=["predict"], openapi_extra=_body(RankRequest))
+async def rank(request: Request) -> Response:
     """The candidate artifacts ranked by how likely the next action touches them."""
+    req = await _parse(request, RankRequest)
     served, p = await _predict(_state(request), req, req.candidates, 1)
-    return RankResponse(model=served.name,
-                        artifacts=[ArtifactScore(id=i, score=s) for i, s in p.artifacts])
+    return _json(RankResponse(model=served.name,
+                              artifacts=[ArtifactScore(id=i, score=s) for i, s in p.artifacts]))
 
 
-@router.post("/route", response_model=RouteResponse, responses=_ERRORS, tags=["predict"])
-async def route(req: WindowRequest, request: Request) -> RouteResponse:
+@router.post("/route", response_model=RouteResponse, responses={**_ERRORS, **_HOT},
+             tags=["predict"], openapi_extra=_body(WindowRequest))
+async def route(request: Request) -> Response:
     """The response lane (ask, suggest, draft, act, escalate) with its probabilities."""
+    req = await _parse(request, WindowRequest)
     served, p = await _predict(_state(request), req, None, 1)
-    return RouteResponse(model=served.name, lane=max(LANES, key=p.lanes.get), lanes=p.lanes)
+    return _json(RouteResponse(model=served.name, lane=max(LANES, key=p.lanes.get),
+                               lanes=p.lanes))
 
 
 @router.post("/train", status_code=202, response_model=TrainJob, tags=["models"],
@@ -198,6 +231,6 @@ async def playground() -> FileResponse:
 @router.get("/healthz", response_model=Health, tags=["service"])
 async def healthz(request: Request) -> Health:
     state = _state(request)
-    return Health(status="ok", version=__version__, models=len(state.registry.scan()),
+    return Health(status="ok", version=__version__, models=len(state.registry.scan(1.0)),
                   predictions=sum(s.batcher.items for s in state.all_served()),
                   batches=sum(s.batcher.batches for s in state.all_served()))

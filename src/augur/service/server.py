@@ -20,17 +20,23 @@ def add_serve_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--default-model", default=None,
                    help="model used when a request names none (default: the newest)")
     p.add_argument("--batch-wait-ms", type=float, default=d.batch_wait_ms,
-                   help=f"how long a request waits for others to batch with "
-                        f"(default {d.batch_wait_ms})")
+                   help=f"under load, how long a batch waits for more requests "
+                        f"(default {d.batch_wait_ms}; a lone request never waits)")
+    p.add_argument("--torch-threads", type=int, default=d.torch_threads,
+                   help=f"threads for the forward pass (default {d.torch_threads}: batching, "
+                        "not threads, is what scales on a small CPU)")
 
 
 def serve(args: argparse.Namespace) -> int:
     cfg = ServiceConfig.from_env(host=args.host, port=args.port, models_dir=args.models,
                                  default_model=args.default_model,
-                                 batch_wait_ms=args.batch_wait_ms)
+                                 batch_wait_ms=args.batch_wait_ms,
+                                 torch_threads=args.torch_threads, gc_freeze=True)
     cfg.check()  # refuse before importing anything heavy
+    import torch
     import uvicorn
 
+    torch.set_num_threads(cfg.torch_threads)
     from augur.service.app import create_app
 
     app = create_app(cfg)

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from augur.oracle.features import Featurizer
 from augur.oracle.predictor import Oracle, Prediction
 from augur.service.batcher import MicroBatcher
 from augur.service.config import ServiceConfig
@@ -42,17 +43,23 @@ def _run(oracle: Oracle, items: list[Window]) -> list[Prediction]:
 class State:
     def __init__(self, cfg: ServiceConfig) -> None:
         self.cfg = cfg
-        self.registry = Registry(cfg.models_dir, cfg.default_model)
+        self.jobs = Jobs(cfg.models_dir, cfg.jobs_dir or cfg.models_dir / ".jobs")
+        self.evals = EvalCache(cfg.eval_cache_dir or cfg.models_dir / EVALS)
+        self.open()
+
+    def open(self) -> None:
+        """Fresh per-run resources; the lifespan calls this again when an app restarts."""
+        self.registry = Registry(self.cfg.models_dir, self.cfg.default_model)
         # One thread runs all torch work: batches queue behind each other instead of
         # fighting over the cores; the event loop only parses and answers.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="augur-torch")
-        self.jobs = Jobs(cfg.models_dir, cfg.jobs_dir or cfg.models_dir / ".jobs")
-        self.evals = EvalCache(cfg.eval_cache_dir or cfg.models_dir / EVALS)
         self._served: list[Served] = []
+        self.closed = False
 
     def served(self, name: str | None) -> Served:
         """Blocking (loads on first use): call from the torch thread."""
         def build(oracle: Oracle) -> Served:
+            oracle.featurizer = Featurizer(oracle.vocab, cache=False)
             s = Served(oracle.path.name, oracle, MicroBatcher(
                 lambda items: _run(oracle, items), self.executor, self.cfg.batch_max,
                 self.cfg.batch_wait_ms / 1000))
@@ -76,3 +83,4 @@ class State:
             await s.batcher.close()
         self.jobs.stop_all()
         self.executor.shutdown(wait=False, cancel_futures=True)
+        self.closed = True
