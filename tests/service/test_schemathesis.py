@@ -80,8 +80,7 @@ def fuzz_models(tmp_path_factory, two_models):
 @pytest.fixture
 def app(fuzz_models):
     """A fresh app per operation: schemathesis starts its lifespan on the first request
-    and ends it after each test, and a closed State (its torch thread shut down)
-    cannot serve again."""
+    and ends it after each test; a fresh app keeps the operations independent."""
     from schemathesis.python.asgi import shutdown_lifespans
 
     from augur.service.app import create_app
