@@ -156,8 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_serve_arguments(srv)
     srv.set_defaults(func=_cmd_serve)
 
+    from augur.lab.cli import add_lab_arguments
+
+    add_lab_arguments(sub)
+
     bench = sub.add_parser("bench", help="run a benchmark from bench/ and print its JSON")
-    bench.add_argument("name", choices=("oracle", "service"), help="which benchmark")
+    bench.add_argument("name", choices=("oracle", "service", "llm"), help="which benchmark")
     bench.add_argument("rest", nargs=argparse.REMAINDER, help="the benchmark's own options")
     bench.set_defaults(func=_cmd_bench)
 
