@@ -87,26 +87,19 @@ def _error(status: int, detail, **extra) -> JSONResponse:
     return JSONResponse({"detail": detail, **extra}, status_code=status)
 
 
+# Each error the service's own code raises, and the status it answers with.
+_STATUS = {UnknownModel: 404, UnknownJob: 404, JobConflict: 409, BrokenModel: 503,
+           CheckpointError: 503}
+
+
 def _handlers(app: FastAPI) -> None:
-    @app.exception_handler(UnknownModel)
-    async def unknown_model(_: Request, exc: UnknownModel):
-        return _error(404, str(exc), available=exc.available)
+    async def known(_: Request, exc: Exception):
+        extra = {"available": exc.available} if isinstance(exc, UnknownModel) else {}
+        status = next(code for t, code in _STATUS.items() if isinstance(exc, t))
+        return _error(status, str(exc), **extra)
 
-    @app.exception_handler(BrokenModel)
-    async def broken_model(_: Request, exc: BrokenModel):
-        return _error(503, str(exc))
-
-    @app.exception_handler(CheckpointError)
-    async def broken_checkpoint(_: Request, exc: CheckpointError):
-        return _error(503, str(exc))
-
-    @app.exception_handler(UnknownJob)
-    async def unknown_job(_: Request, exc: UnknownJob):
-        return _error(404, str(exc))
-
-    @app.exception_handler(JobConflict)
-    async def conflict(_: Request, exc: JobConflict):
-        return _error(409, str(exc))
+    for exc_type in _STATUS:
+        app.add_exception_handler(exc_type, known)
 
     @app.exception_handler(BadTrainRequest)
     async def bad_train(_: Request, exc: BadTrainRequest):
