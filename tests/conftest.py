@@ -3,6 +3,12 @@ minutes), made once per test session."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -53,3 +59,57 @@ def tiny_checkpoint(tmp_path_factory, tiny_data, tiny):
     out = tmp_path_factory.mktemp("ckpt") / "tiny"
     train(tiny_data, out, tiny[1](), OracleConfig(**TINY), progress=False)
     return out
+
+
+def free_port() -> int:
+    """A port nothing listens on right now (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def _server_process(args: list[str], ready_path: str, log: Path, timeout_s: float = 60,
+                    env: dict | None = None):
+    """`python -m ARGS` on a free 127.0.0.1 port ("{port}" in ARGS is replaced): yields
+    its base URL once GET ready_path answers; fails with the log if it exits or never
+    answers; always stopped."""
+    port = free_port()
+    cmd = [sys.executable, "-m", *(a.replace("{port}", str(port)) for a in args)]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"{' '.join(args[:2])} exited with {proc.returncode}; its log:\n"
+                            f"{log.read_text(errors='replace')[-3000:]}")
+            try:
+                with urllib.request.urlopen(url + ready_path, timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"{' '.join(args[:2])} did not answer GET {ready_path} in "
+                                f"{timeout_s} s; its log:\n"
+                                f"{log.read_text(errors='replace')[-3000:]}")
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def unused_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def server_process():
+    """Start a server process for a test: `with server_process(args, ready, log) as url:`."""
+    return _server_process

@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 from llm_cases import HELLO, TIP_MESSAGES, Tip
@@ -19,49 +14,17 @@ from augur.llm.structured import generate_structured
 STARTUP_S = 90  # model load is ~1 s; the rest is importing FastAPI on a busy 2-core box
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_ready(proc: subprocess.Popen, url: str, log, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"the server exited with {proc.returncode}; its log:\n"
-                        f"{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"the server did not answer GET {url} in {timeout_s} s; its log:\n"
-                f"{log.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="module")
-def server(smollm2, tmp_path_factory):
+def server(smollm2, tmp_path_factory, server_process):
     """llama-cpp-python's server (`python -m llama_cpp.server`'s main) on SmolLM2, through
     `python -m augur.llm.llamacpp`, which loads models without llama.cpp's extra weight
     buffers: with them, the AMX path on this CPU segfaults at the first request."""
-    port = free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
-    cmd = [sys.executable, "-m", "augur.llm.llamacpp", "--model", str(smollm2),
-           "--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(port),
-           "--n_ctx", "2048", "--n_threads", "1", "--n_threads_batch", "1"]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        wait_ready(proc, f"http://127.0.0.1:{port}/v1/models", log, STARTUP_S)
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    args = ["augur.llm.llamacpp", "--model", str(smollm2), "--model_alias", "smollm2",
+            "--host", "127.0.0.1", "--port", "{port}", "--n_ctx", "2048", "--n_threads", "1",
+            "--n_threads_batch", "1"]
+    with server_process(args, "/v1/models", log, STARTUP_S) as url:
+        yield f"{url}/v1"
 
 
 def test_plain_generation_through_the_server(server):
@@ -88,8 +51,8 @@ def test_openai_style_response_format_is_rejected_by_this_server(server):
         backend.generate(HELLO, max_tokens=8, json_schema=Tip.model_json_schema())
 
 
-def test_connection_refused_names_the_url():
-    url = f"http://127.0.0.1:{free_port()}/v1"  # bound then released: nothing listens
+def test_connection_refused_names_the_url(unused_port):
+    url = f"http://127.0.0.1:{unused_port}/v1"  # bound then released: nothing listens
     backend = OpenAIBackend(url, "smollm2", timeout_s=5)
     with pytest.raises(BackendError, match=re.escape(f"POST {url}/chat/completions: "
                                                      "cannot connect")):

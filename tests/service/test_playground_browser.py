@@ -6,12 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,48 +20,14 @@ pytestmark = pytest.mark.skipif(
            "Debian's, or set AUGUR_CHROMIUM to a Chromium binary")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(proc: subprocess.Popen, url: str, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"augur serve exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"augur serve did not answer {url}/healthz in {STARTUP_S} s:\n{log.read_text()}")
-
-
 @pytest.fixture
-def server(models_dir, tmp_path):
+def server(models_dir, tmp_path, server_process):
     """`augur serve` over alpha and beta as a subprocess, the way a user runs it."""
-    port, log = _free_port(), tmp_path / "serve.log"
     env = {k: v for k, v in os.environ.items() if k != "AUGUR_API_TOKEN"}
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "augur.cli", "serve", "--host", "127.0.0.1",
-             "--port", str(port), "--models", str(models_dir)],
-            stdout=out, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(proc, url, log)
+    args = ["augur.cli", "serve", "--host", "127.0.0.1", "--port", "{port}", "--models",
+            str(models_dir)]
+    with server_process(args, "/healthz", tmp_path / "serve.log", STARTUP_S, env) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 
@@ -16,36 +12,12 @@ import pytest
 from augur.oracle.scenarios import scenario
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def server(two_models, tmp_path):
-    port = _free_port()
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "augur.cli", "serve", "--port", str(port),
-                             "--models", str(two_models), "--default-model", "alpha",
-                             "--batch-wait-ms", "20"], stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        end = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/healthz", timeout=1)
-                break
-            except (urllib.error.URLError, ConnectionError):
-                if proc.poll() is not None or time.monotonic() > end:
-                    raise AssertionError("server did not come up:\n" + (
-                        tmp_path / "server.log").read_text()) from None
-                time.sleep(0.2)
+def server(two_models, tmp_path, server_process):
+    args = ["augur.cli", "serve", "--port", "{port}", "--models", str(two_models),
+            "--default-model", "alpha", "--batch-wait-ms", "20"]
+    with server_process(args, "/healthz", tmp_path / "server.log") as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
 
 
 def _post(url: str, body: dict) -> tuple[int, dict]:
