@@ -160,6 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_lab_arguments(sub)
 
+    from augur.research.cli import add_research_arguments
+
+    add_research_arguments(sub)
+
     bench = sub.add_parser("bench", help="run a benchmark from bench/ and print its JSON")
     bench.add_argument("name", choices=("oracle", "service", "llm"), help="which benchmark")
     bench.add_argument("rest", nargs=argparse.REMAINDER, help="the benchmark's own options")
