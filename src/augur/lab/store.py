@@ -41,8 +41,7 @@ class LabStore:
             # would print one line each. setdefault keeps a choice the user made.
             os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
             tracker = MLflowTracker(self.tracking_uri, self.experiment)
-            self._experiment_id = tracker._connect()  # creates the experiment if missing
-            self._client = tracker._client
+            self._client, self._experiment_id = tracker.connect()
         return self._client
 
     @property

@@ -151,7 +151,7 @@ class MLflowTracker(_CheckedTracker):
         self._run_id = ""
 
     def _on_start(self, name: str, params: dict[str, Any], tags: dict[str, str]) -> None:
-        experiment_id = self._connect()
+        _, experiment_id = self.connect()
         from mlflow.entities import Param
 
         rows = [Param(k, _param_text(v)) for k, v in params.items()]
@@ -172,8 +172,10 @@ class MLflowTracker(_CheckedTracker):
     def _on_end(self, status: str) -> None:
         self._client.set_terminated(self._run_id, status)
 
-    def _connect(self) -> str:
-        """Opens the store on the first run (not in the constructor) and returns the experiment."""
+    def connect(self) -> tuple[Any, str]:
+        """(MlflowClient, experiment id): opens the store on first use (not in the
+        constructor) and creates the experiment if missing. Also for code that reads
+        and writes runs directly, such as the tip lab's store."""
         _require_mlflow(self.tracking_uri)
         from mlflow.exceptions import MlflowException
         from mlflow.tracking import MlflowClient
@@ -185,13 +187,13 @@ class MLflowTracker(_CheckedTracker):
             # Without a location, artifacts land in ./mlruns of whatever folder the process
             # runs in; keep them beside the database instead.
             location = (db.parent / "mlartifacts").as_uri()
-        self._client = self._client or MlflowClient(tracking_uri=self.tracking_uri)
-        if found := self._client.get_experiment_by_name(self.experiment):
-            return found.experiment_id
+        client = self._client = self._client or MlflowClient(tracking_uri=self.tracking_uri)
+        if found := client.get_experiment_by_name(self.experiment):
+            return client, found.experiment_id
         try:
-            return self._client.create_experiment(self.experiment, artifact_location=location)
+            return client, client.create_experiment(self.experiment, artifact_location=location)
         except MlflowException:  # another process created it between our get and create
-            return self._client.get_experiment_by_name(self.experiment).experiment_id
+            return client, client.get_experiment_by_name(self.experiment).experiment_id
 
 
 def _require_mlflow(uri: str) -> None:
