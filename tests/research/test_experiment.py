@@ -32,7 +32,7 @@ def test_every_field_has_an_axis_and_a_description():
     docs = field_docs()
     assert {a for a, _ in docs.values()} == {"architecture", "data", "optimisation"}
     assert all(doc for _, doc in docs.values())
-    assert "not implemented" in docs["use_backbone"][1].lower()
+    assert "smollm2" in docs["use_backbone"][1].lower()
 
 
 @pytest.mark.parametrize("kw, field", [

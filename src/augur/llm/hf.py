@@ -144,6 +144,12 @@ class TransformersBackend:
                           prompt_tokens=n_prompt, completion_tokens=int(new.shape[0]),
                           latency_s=latency, model=self.path.name, constrained=False)
 
+    def modules(self) -> tuple[Any, Any]:
+        """The loaded (causal LM, tokenizer), for callers that need hidden states rather
+        than text (the oracle's backbone feature extractor)."""
+        self.load()
+        return self._model, self._tokenizer
+
     def close(self) -> None:
         if self._model is not None:
             self._model = self._tokenizer = None

@@ -35,7 +35,7 @@ def save_checkpoint(out: Path, model: OracleModel, vocab: Vocab, meta: dict[str,
         state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
         save_file(state, str(tmp / WEIGHTS))
         doc = {"format": "augur-oracle/1", "config": model.cfg.to_json(),
-               "vocab": vocab.to_json(), "event_fields": list(EVENT_FIELDS),
+               "vocab": vocab.to_json(), "event_fields": event_fields(model.cfg),
                "candidate_fields": list(CANDIDATE_FIELDS), **meta}
         (tmp / CONFIG).write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
         os.chmod(tmp, 0o755)
@@ -53,6 +53,11 @@ def save_checkpoint(out: Path, model: OracleModel, vocab: Vocab, meta: dict[str,
     return out
 
 
+def event_fields(cfg: OracleConfig) -> list[str]:
+    """The feature columns a model reads: a backbone model reads a text id last."""
+    return list(EVENT_FIELDS) + (["text"] if cfg.backbone is not None else [])
+
+
 def load_checkpoint(path: Path) -> tuple[OracleModel, Vocab, dict[str, Any]]:
     from safetensors import SafetensorError
     from safetensors.torch import load_file
@@ -68,10 +73,13 @@ def load_checkpoint(path: Path) -> tuple[OracleModel, Vocab, dict[str, Any]]:
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{path / CONFIG}: unreadable config ({exc})") from None
     fields = (doc.get("event_fields"), doc.get("candidate_fields"))
-    if fields != (list(EVENT_FIELDS), list(CANDIDATE_FIELDS)):
+    if fields != (event_fields(cfg), list(CANDIDATE_FIELDS)):
         raise CheckpointError(f"{path}: made for event fields {fields[0]} and candidate fields "
-                              f"{fields[1]}, but this augur reads {list(EVENT_FIELDS)} and "
+                              f"{fields[1]}, but this augur reads {event_fields(cfg)} and "
                               f"{list(CANDIDATE_FIELDS)}; retrain it with `augur train`")
+    if cfg.backbone is not None and len(doc.get("texts") or []) != cfg.n_texts:
+        raise CheckpointError(f"{path / CONFIG}: a backbone model needs its {cfg.n_texts} "
+                              f"event texts under \"texts\"; retrain it with `augur train`")
     if cfg.sizes != vocab.sizes():
         changed = sorted(k for k in vocab.sizes() if cfg.sizes.get(k) != vocab.sizes()[k])
         raise CheckpointError(f"{path}: made with other feature sizes ({', '.join(changed)}) "

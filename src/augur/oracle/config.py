@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+BACKBONES = ("smollm2-135m",)  # LLMs the research ablation can read events with
+
 
 @dataclass
 class OracleConfig:
@@ -20,6 +22,10 @@ class OracleConfig:
     max_len: int = 128
     pooling: str = "last"  # "last" token or causal "mean" of the window
     attention: str = "causal"  # "causal" or "bidirectional"
+    # Research ablation (backbone.py): event texts read by a frozen LLM instead of the
+    # learned field embeddings. n_texts: rows of its text-vector table in a checkpoint.
+    backbone: str | None = None
+    n_texts: int = 0
 
     def __post_init__(self) -> None:
         if self.pooling not in ("last", "mean"):
@@ -27,6 +33,9 @@ class OracleConfig:
         if self.attention not in ("causal", "bidirectional"):
             raise ValueError(f"attention must be 'causal' or 'bidirectional', "
                              f"got {self.attention!r}")
+        if self.backbone is not None and self.backbone not in BACKBONES:
+            raise ValueError(f"backbone: expected None or one of {BACKBONES}, "
+                             f"got {self.backbone!r}")
 
     def to_json(self) -> dict:
         return asdict(self)

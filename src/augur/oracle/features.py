@@ -16,6 +16,7 @@ import warnings
 import zlib
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -65,8 +66,11 @@ class Vocab:
 class Featurizer:
     """Maps events to ids; unknown types and sources become UNK with one warning each."""
 
-    def __init__(self, vocab: Vocab, cache: bool = True) -> None:
-        self.vocab, self.cache = vocab, cache
+    def __init__(self, vocab: Vocab, cache: bool = True, texts: Any = None) -> None:
+        """`texts` (backbone.EventTexts), when given, adds one last column: the id of
+        the event's text, for a model with a backbone."""
+        self.vocab, self.cache, self.texts = vocab, cache, texts
+        self.width = len(EVENT_FIELDS) + (texts is not None)
         self._type = {t: i + 2 for i, t in enumerate(vocab.types)}
         self._source = {s: i + 2 for i, s in enumerate(vocab.sources)}
         self._action = {a: i + 3 for i, a in enumerate(vocab.actions)}
@@ -88,8 +92,8 @@ class Featurizer:
         return UNK
 
     def events(self, events: list[Event]) -> np.ndarray:
-        """(T, len(EVENT_FIELDS)) int64 for a time-ordered list of events."""
-        out = np.zeros((len(events), len(EVENT_FIELDS)), dtype=np.int64)
+        """(T, self.width) int64 for a time-ordered list of events."""
+        out = np.zeros((len(events), self.width), dtype=np.int64)
         if len(self._rows) > 50_000:
             self._rows.clear()
         prev = None
@@ -98,7 +102,7 @@ class Featurizer:
             for e in events:
                 rows.append(self._row(e, prev))
                 prev = e
-            return np.array(rows, dtype=np.int64).reshape(len(events), len(EVENT_FIELDS))
+            return np.array(rows, dtype=np.int64).reshape(len(events), self.width)
         for i, e in enumerate(events):
             key = (id(e), id(prev))
             if key not in self._rows:
@@ -116,11 +120,12 @@ class Featurizer:
                     if attrs.get(name) is True) if attrs else 0
         action = NONE_ACTION if e.action is None else self._action.get(e.action, UNK)
         # Habits run on the clock (email hours, lunch, meetings): 10-minute resolution.
-        return (self._lookup(self._type, e.type, "type"),
-                self._lookup(self._source, e.source, "source"), action,
-                _bucket(e.actor, ACTOR_BUCKETS), _bucket(e.project, PROJECT_BUCKETS),
-                local.hour, (local.hour * 60 + local.minute) // 10, local.weekday(),
-                round(e.importance * 10), gap, flags)
+        row = (self._lookup(self._type, e.type, "type"),
+               self._lookup(self._source, e.source, "source"), action,
+               _bucket(e.actor, ACTOR_BUCKETS), _bucket(e.project, PROJECT_BUCKETS),
+               local.hour, (local.hour * 60 + local.minute) // 10, local.weekday(),
+               round(e.importance * 10), gap, flags)
+        return row if self.texts is None else (*row, self.texts.id(e))
 
     def candidates(self, events: list[Event], index: dict[str, list[int]], end: int,
                    start: int, candidates: list[Artifact]) -> np.ndarray:

@@ -83,7 +83,14 @@ class OracleModel(nn.Module):
         super().__init__()
         self.cfg = cfg
         d = cfg.d_model
-        self.embed = FieldEmbedding(EVENT_FIELDS, cfg.sizes, d, cfg.max_len)
+        if cfg.backbone is None:
+            self.embed = FieldEmbedding(EVENT_FIELDS, cfg.sizes, d, cfg.max_len)
+        else:
+            from augur.oracle.backbone import TIME_FIELDS, BackboneEmbedding
+
+            self.embed = BackboneEmbedding(
+                cfg.backbone, cfg.n_texts, cfg.sizes, d, cfg.max_len,
+                tuple(EVENT_FIELDS.index(f) for f in TIME_FIELDS))
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
         self.ln_f = nn.LayerNorm(d)
         self.candidate = FieldEmbedding(CANDIDATE_FIELDS, cfg.sizes, cfg.d_candidate)

@@ -33,7 +33,13 @@ class Prediction:
 class Oracle:
     def __init__(self, model, vocab, meta: dict[str, Any], path: Path | None = None) -> None:
         self.model, self.vocab, self.meta, self.path = model, vocab, meta, path
-        self.featurizer = Featurizer(vocab)
+        self.texts = None
+        if model.cfg.backbone is not None:  # texts seen in training, with their vectors
+            from augur.oracle.backbone import EventTexts
+
+            self.texts = EventTexts(model.cfg.backbone, meta.get("texts"),
+                                    model.embed.vectors.numpy())
+        self.featurizer = Featurizer(vocab, texts=self.texts)
 
     @classmethod
     def load(cls, path: str | Path) -> Oracle:
@@ -86,6 +92,8 @@ class Oracle:
             ev[i, : len(f)], valid[i, : len(f)] = f, True
             ca[i, : len(c)], cv[i, : len(c)] = c, True
         cv[:, 0] |= ~cv.any(-1)
+        if self.texts is not None and self.texts.fill():  # texts new to the model
+            self.model.embed.set_vectors(self.texts.vectors)
         batch = {"events": torch.from_numpy(ev), "valid": torch.from_numpy(valid),
                  "candidates": torch.from_numpy(ca), "candidate_valid": torch.from_numpy(cv),
                  "at": torch.tensor([len(r[0]) - 1 for r in rows])}

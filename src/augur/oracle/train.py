@@ -89,23 +89,37 @@ def _deterministic():
 
 def _train(data: Path, out: Path, tc: TrainConfig, mc: OracleConfig | None,
            progress: bool, on_step: Callable[[dict], None] | None) -> dict[str, Any]:
+    started = time.monotonic()  # a time budget covers reading and embedding too
     torch.manual_seed(tc.seed)
     rng = np.random.default_rng(tc.seed)
     events = read_jsonl(data)
     vocab = data_vocab(events)
-    feat = Featurizer(vocab)
     mc = mc or OracleConfig()
+    texts = None
+    if mc.backbone is not None:
+        from augur.oracle.backbone import EventTexts
+
+        texts = EventTexts(mc.backbone)
+    feat = Featurizer(vocab, texts=texts)
     mc.sizes, mc.n_actions = vocab.sizes(), len(vocab.actions)
     train_streams, val_streams = split(events, tc.val_fraction)
     tr = [stream_arrays(s, feat, mc.max_len) for s in train_streams]
     va = [stream_arrays(s, feat, mc.max_len) for s in val_streams]
+    if texts is not None:
+        texts.fill(progress=progress)
+        mc.n_texts = len(texts)
     model = OracleModel(mc)
+    if texts is not None:
+        model.embed.set_vectors(texts.vectors)
     if tc.class_weighting:
         model.lane_weights.copy_(_lane_weights(tr))
     params = {"model": mc.to_json() | {"sizes": None}, "train": asdict(tc),
               "data": str(data), "params": sum(p.numel() for p in model.parameters())}
     with run(make_tracker(tc.tracking_uri), f"train-{Path(out).name}", params) as tracker:
-        summary = _fit(model, tr, va, tc, rng, tracker, progress, on_step)
+        summary = _fit(model, tr, va, tc, rng, tracker, progress, on_step, started)
+        if texts is not None:
+            summary["backbone"] = {"name": mc.backbone, "texts": len(texts),
+                                   "embed_seconds": round(texts.embed_seconds, 1)}
         raw, val_y = validation_outputs(model, va)  # temperatures do not change raw logits
         _calibrate(model, raw, val_y)
         summary["val_after_calibration"] = validation_metrics(model.calibrated(raw), val_y)
@@ -113,6 +127,8 @@ def _train(data: Path, out: Path, tc: TrainConfig, mc: OracleConfig | None,
                 "created": datetime.now(UTC).isoformat(timespec="seconds"),
                 "params": params["params"],
                 "data": {"path": str(data), "events": len(events)}, "summary": summary}
+        if texts is not None:
+            meta["texts"] = texts.texts
         save_checkpoint(Path(out), model, vocab, meta)
         tracker.log_metrics({f"final_{k}": v for k, v in summary["val_after_calibration"].items()
                              if v is not None})
@@ -121,7 +137,8 @@ def _train(data: Path, out: Path, tc: TrainConfig, mc: OracleConfig | None,
 
 
 def _fit(model, tr, va, tc: TrainConfig, rng, tracker, progress: bool,
-         on_step: Callable[[dict], None] | None = None) -> dict[str, Any]:
+         on_step: Callable[[dict], None] | None = None,
+         started: float | None = None) -> dict[str, Any]:
     opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
     lengths = tc.curriculum if tc.use_curriculum else (model.cfg.max_len,)
     plan = [lengths[min(e, len(lengths) - 1)] for e in range(tc.epochs)]
@@ -161,7 +178,8 @@ def _fit(model, tr, va, tc: TrainConfig, rng, tracker, progress: bool,
                 stale += 1
         history.append({"epoch": epoch, "length": length, **metrics})
         tracker.log_metrics({f"val_{k}": v for k, v in metrics.items() if v is not None}, epoch)
-        out_of_time = tc.time_budget_s is not None and time.monotonic() - start > tc.time_budget_s
+        out_of_time = (tc.time_budget_s is not None
+                       and time.monotonic() - (started or start) > tc.time_budget_s)
         if stale >= tc.patience or out_of_time:
             break
     bar.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from augur.errors import AugurError
-from augur.oracle.config import OracleConfig, TrainConfig
+from augur.oracle.config import BACKBONES, OracleConfig, TrainConfig
 
 _M, _T = OracleConfig(), TrainConfig()
 AXES = ("architecture", "data", "optimisation")
@@ -40,8 +40,8 @@ class Experiment:
     pooling: str = _axis("architecture", "'last' token or 'mean' of the window", _M.pooling)
     attention: str = _axis("architecture", "'causal' or 'bidirectional' attention",
                            _M.attention)
-    use_backbone: bool = _axis("architecture", "SmolLM2 backbone: NOT IMPLEMENTED yet, a trial "
-                               "with True is recorded as a crash", False)
+    use_backbone: bool = _axis("architecture", "frozen SmolLM2-135M reads each event as text "
+                               "in place of the learned field embeddings", False)
     # data
     days: int | None = _axis("data", "synthetic days to train on; None = the loop's data")
     use_curriculum: bool = _axis("data", "grow the window length over training",
@@ -85,7 +85,8 @@ class Experiment:
     def to_configs(self) -> tuple[OracleConfig, TrainConfig]:
         mc = OracleConfig(d_model=self.d_model, n_layers=self.n_layers, n_heads=self.n_heads,
                           d_ff=self.d_ff or 3 * self.d_model, d_candidate=self.d_candidate,
-                          pooling=self.pooling, attention=self.attention)
+                          pooling=self.pooling, attention=self.attention,
+                          backbone=BACKBONES[0] if self.use_backbone else None)
         tc = TrainConfig(lr=float(self.lr), batch_tokens=self.batch_tokens,
                          use_curriculum=self.use_curriculum, curriculum=self.windows,
                          class_weighting=self.class_weighting)

@@ -19,10 +19,6 @@ from typing import Any
 EVAL_SETS = ("temporal", "cold_start")
 
 
-class BackboneNotImplemented(NotImplementedError):
-    pass
-
-
 def score(ckpt: Path, eval_sets: tuple[str, ...] = EVAL_SETS) -> dict[str, dict[str, Any]]:
     """eval set -> metric -> value, from the frozen harness. All sets go through
     build_report; a subset (tests) runs the same harness evaluate() on fewer sets."""
@@ -50,9 +46,6 @@ def run_spec(spec: dict[str, Any]) -> dict[str, Any]:
     from augur.research.experiment import Experiment
 
     exp = Experiment.from_dict(spec["experiment"])
-    if exp.use_backbone:
-        raise BackboneNotImplemented("use_backbone=True: the SmolLM2 backbone is not "
-                                     "implemented yet (a later session adds it)")
     mc, tc = exp.to_configs()
     tc = replace(tc, seed=spec["seed"], time_budget_s=spec["budget_s"], tracking_uri=None)
     start = time.monotonic()
@@ -60,7 +53,7 @@ def run_spec(spec: dict[str, Any]) -> dict[str, Any]:
     train_s = time.monotonic() - start
     metrics = score(Path(spec["ckpt"]), tuple(spec.get("eval_sets", EVAL_SETS)))
     return {"metrics": metrics, "train_seconds": round(train_s, 1),
-            "epochs_run": summary.get("epochs_run")}
+            "epochs_run": summary.get("epochs_run"), "backbone": summary.get("backbone")}
 
 
 def main(argv: list[str] | None = None) -> int:
