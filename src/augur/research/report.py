@@ -51,6 +51,7 @@ def write_report(results_tsv: str | Path, out_md: str | Path, top: int = 20) -> 
                      + " | ".join(_f(r[m]) for m in LEADERBOARD_METRICS)
                      + f" | {r['seconds']} | {r['peak_mem_mb']} | {_md(r['description'])} |")
     lines += ["", "## Composite over trials", "", f"![composite over trials]({png.name})", ""]
+    lines += _findings(rows)
     lines += _per_axis(rows)
     crashes = [r for r in rows if r["status"] == "crash"]
     if crashes:
@@ -59,6 +60,49 @@ def write_report(results_tsv: str | Path, out_md: str | Path, top: int = 20) -> 
         lines.append("")
     out_md.write_text("\n".join(lines))
     return out_md
+
+
+def _findings(rows: list[dict[str, str]]) -> list[str]:
+    """Each trial against the baseline (the default oracle's first run): the change, the
+    composite difference and a verdict against the noise floor."""
+    base_exp = Experiment().to_json()
+    ok = [r for r in rows if _num(r["composite"]) is not None]
+    base = next((r for r in ok if r["status"] != "noise" and _changes(r, base_exp) == {}),
+                None)
+    if base is None:
+        return []
+    floors = [_num(r["noise_floor"]) for r in rows if _num(r["noise_floor"]) is not None]
+    floor = floors[-1] if floors else 0.0
+    b = _num(base["composite"])
+    lines = ["## Each change against the baseline", "",
+             f"Baseline (trial {base['trial']}, the default oracle): composite {b:.4f}; "
+             f"noise floor {floor:.4f} (spread over seeds of the baseline). A change "
+             "*helped* or *hurt* when it moved the composite by more than the floor.", "",
+             "| trial | change | composite | vs baseline | verdict | top-1 | ECE | "
+             "cold start | seconds |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if r is base or r["status"] == "noise":
+            continue
+        ch = _changes(r, base_exp)
+        what = " ".join(f"{k}={v}" for k, v in ch.items()) or "baseline again"
+        c = _num(r["composite"])
+        if c is None:
+            lines.append(f"| {r['trial']} | {_md(what)} | - | - | crash | - | - | - | "
+                         f"{r['seconds']} |")
+            continue
+        d = c - b
+        verdict = "helped" if d > floor else "hurt" if d < -floor else "within noise"
+        lines.append(f"| {r['trial']} | {_md(what)} | {c:.4f} | {d:+.4f} | {verdict} | "
+                     f"{_f(r['temporal_next_action_top1'])} | "
+                     f"{_f(r['temporal_calibration_ece'])} | "
+                     f"{_f(r['cold_start_composite'])} | {r['seconds']} |")
+    return lines + [""]
+
+
+def _changes(r: dict[str, str], base: dict[str, Any]) -> dict[str, Any]:
+    params = _params(r)
+    return {k: json.dumps(v) if isinstance(v, list) else v for k, v in params.items()
+            if k in base and v != base[k]}
 
 
 def _per_axis(rows: list[dict[str, str]]) -> list[str]:
