@@ -142,9 +142,12 @@ def _fit(model, tr, va, tc: TrainConfig, rng, tracker, progress: bool,
     opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
     lengths = tc.curriculum if tc.use_curriculum else (model.cfg.max_len,)
     plan = [lengths[min(e, len(lengths) - 1)] for e in range(tc.epochs)]
-    total = sum(math.ceil(len(chunks(tr, n, None)) / _per_batch(tr, n, tc)) for n in plan)
-    schedule = _schedule(tc, total)
+    per_epoch = {n: math.ceil(len(chunks(tr, n, None)) / _per_batch(tr, n, tc))
+                 for n in set(plan)}
+    total = sum(per_epoch[n] for n in plan)
     best, best_state, stale, step, start = -1.0, None, 0, 0, time.monotonic()
+    started = started or start
+    schedule = _schedule(tc, total, started)
     ema = _Ema(model, tc.ema_decay)
     history = []
     bar = tqdm(total=total, unit="step", desc="train", disable=True if not progress else None)
@@ -156,6 +159,8 @@ def _fit(model, tr, va, tc: TrainConfig, rng, tracker, progress: bool,
         for i in range(0, len(order), per):
             batch, y = collate(tr, [pieces[j] for j in order[i:i + per]],
                                last_only=model.cfg.attention == "bidirectional")
+            if tc.time_budget_s is not None and time.monotonic() - started > tc.time_budget_s:
+                break  # out of time: validate what there is, then stop (below)
             for g in opt.param_groups:
                 g["lr"] = tc.lr * schedule(step)
             _, loss = model(batch, y)
@@ -179,7 +184,7 @@ def _fit(model, tr, va, tc: TrainConfig, rng, tracker, progress: bool,
         history.append({"epoch": epoch, "length": length, **metrics})
         tracker.log_metrics({f"val_{k}": v for k, v in metrics.items() if v is not None}, epoch)
         out_of_time = (tc.time_budget_s is not None
-                       and time.monotonic() - (started or start) > tc.time_budget_s)
+                       and time.monotonic() - started > tc.time_budget_s)
         if stale >= tc.patience or out_of_time:
             break
     bar.close()
@@ -219,11 +224,15 @@ def _per_batch(arrays: list[StreamArrays], length: int, tc: TrainConfig) -> int:
     return max(1, round(tc.batch_tokens / max(1.0, mean)))
 
 
-def _schedule(tc: TrainConfig, total: int):
+def _schedule(tc: TrainConfig, total: int, started: float):
+    """Warm-up, then cosine decay over the planned steps, or over the time budget when
+    that runs out first: a budgeted run still ends on a low learning rate."""
     def factor(step: int) -> float:
         if step < tc.warmup_steps:
             return (step + 1) / tc.warmup_steps
         progress = (step - tc.warmup_steps) / max(1, total - tc.warmup_steps)
+        if tc.time_budget_s is not None:
+            progress = max(progress, (time.monotonic() - started) / tc.time_budget_s)
         return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
     return factor
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 EVAL_SETS = ("temporal", "cold_start")
+MAX_EPOCHS, PATIENCE = 10_000, 6
 
 
 def score(ckpt: Path, eval_sets: tuple[str, ...] = EVAL_SETS) -> dict[str, dict[str, Any]]:
@@ -47,7 +48,10 @@ def run_spec(spec: dict[str, Any]) -> dict[str, Any]:
 
     exp = Experiment.from_dict(spec["experiment"])
     mc, tc = exp.to_configs()
-    tc = replace(tc, seed=spec["seed"], time_budget_s=spec["budget_s"], tracking_uri=None)
+    # The budget ends a trial, not an epoch count: epochs are unbounded, the learning
+    # rate decays over the budget, and early stopping waits PATIENCE stale epochs.
+    tc = replace(tc, seed=spec["seed"], time_budget_s=spec["budget_s"], tracking_uri=None,
+                 epochs=MAX_EPOCHS, patience=PATIENCE)
     start = time.monotonic()
     summary = train(Path(spec["data"]), Path(spec["ckpt"]), tc, mc, progress=False)
     train_s = time.monotonic() - start
