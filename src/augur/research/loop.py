@@ -1,6 +1,10 @@
-"""The research loop: run experiments one by one, each in a child process under a fixed
-wall-clock budget, score it with the frozen harness, append one row to results.tsv,
-keep a new best only when it beats the incumbent by more than the noise floor."""
+"""The research loop: run experiments, each in a child process under a fixed wall-clock
+budget, score it with the frozen harness, append one row to results.tsv, keep a new best
+only when it beats the incumbent by more than the noise floor.
+
+The Ledger does the bookkeeping (ids, rows, keep decisions, noise floor); a Runner only
+executes prepared trials: run_local here, ray_runner on Ray Tune. An explicit list of
+experiments (run_trials) and an Optuna search (search.run_search) share both."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +28,9 @@ from augur.research.experiment import Experiment
 from augur.research.trial import EVAL_SETS
 
 FORBIDDEN_SEEDS = (1001, 1002, 1003)  # the harness's cold-start personas: never train on them
+# The temporal hold-out is persona 42's days after its first 730: the loop trains on that
+# persona (as `make run` does), never past those days.
+TEMPORAL_SEED, TEMPORAL_TRAIN_DAYS = 42, 730
 TEMPORAL_METRICS = ("composite", "next_action_top1", "next_action_top3", "routing_accuracy",
                     "routing_macro_f1", "relevance_precision_at_1", "proactive_precision",
                     "proactive_recall", "proactive_f1", "calibration_ece", "calibration_nll",
@@ -37,8 +45,8 @@ MLFLOW_EXPERIMENT = "augur-research"
 @dataclass
 class LoopConfig:
     data: Path | None = None  # a JSON Lines file to train on; None: synthetic persona data
-    days: int = 60  # synthetic days when data is None (an experiment's `days` overrides)
-    data_seed: int = 7  # synthetic persona; 1001-1003 are the harness's and refused
+    days: int = 730  # synthetic days when data is None (an experiment's `days` overrides)
+    data_seed: int = TEMPORAL_SEED  # synthetic persona; 1001-1003 are the harness's, refused
     budget_s: float = 300.0  # training wall-clock per trial (scoring comes on top)
     results: Path = Path("results.tsv")
     models_dir: Path = Path("checkpoints")  # the service's registry: kept models appear there
@@ -48,6 +56,8 @@ class LoopConfig:
     eval_sets: tuple[str, ...] = EVAL_SETS  # the real harness; tests may score fewer sets
     timeout_s: float | None = None  # hard kill of a trial; default budget_s * 2 + 600
     keep_checkpoints: bool = False  # keep discarded trials' checkpoints in workdir
+    concurrency: int = 1  # trials side by side once there is a baseline
+    cpus_per_trial: int | None = None  # torch threads (and Ray CPUs); None: cores / concurrency
 
     def __post_init__(self) -> None:
         self.results, self.models_dir = Path(self.results), Path(self.models_dir)
@@ -58,16 +68,29 @@ class LoopConfig:
                              f"(the harness's cold-start personas), got {self.data_seed}")
         if isinstance(self.days, bool) or not isinstance(self.days, int) or self.days <= 0:
             raise AugurError(f"days: expected a positive integer, got {self.days!r}")
+        _check_days("days", self.days, self.data_seed)
         if self.budget_s <= 0:
             raise AugurError(f"budget_s: expected a positive number, got {self.budget_s}")
         if self.noise_seeds < 0:
             raise AugurError(f"noise_seeds: expected 0 or more, got {self.noise_seeds}")
+        for name in ("concurrency", "cpus_per_trial"):
+            v = getattr(self, name)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+                raise AugurError(f"{name}: expected a positive integer, got {v!r}")
         self.eval_sets = tuple(self.eval_sets)
         if not self.eval_sets or not set(self.eval_sets) <= set(EVAL_SETS):
             raise AugurError(f"eval_sets: expected some of {EVAL_SETS}, got {self.eval_sets}")
         if "temporal" not in self.eval_sets:
             raise AugurError("eval_sets: expected 'temporal' among them (it gives the "
                              f"composite that decides keep), got {self.eval_sets}")
+
+    @property
+    def trial_timeout_s(self) -> float:
+        return self.timeout_s or self.budget_s * 2 + 600
+
+    @property
+    def threads_per_trial(self) -> int:
+        return self.cpus_per_trial or max(1, (os.cpu_count() or 1) // self.concurrency)
 
 
 def git_commit() -> str:
@@ -87,25 +110,155 @@ def read_results(path: Path) -> list[dict[str, str]]:
 
 
 def run_trials(experiments: list[Experiment], cfg: LoopConfig,
-               log: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+               log: Callable[[str], None] | None = None,
+               runner: Runner | None = None) -> list[dict[str, Any]]:
     """Run each experiment as a trial; returns the rows appended to cfg.results. The first
     successful trial (of an empty results file) is the baseline and incumbent; it is then
-    re-trained with `noise_seeds` other seeds and the composite spread is the noise floor."""
-    log = log or (lambda s: None)
-    cfg.workdir.mkdir(parents=True, exist_ok=True)
-    old = read_results(cfg.results)
-    if old and tuple(old[0].keys()) != COLUMNS:
-        raise AugurError(f"{cfg.results} has other columns than this loop writes; "
-                         f"move it away or pass another --results")
-    state = _State.resume(old)
-    commit = git_commit()
-    rows = []
-    for exp in experiments:
-        row = _trial(state, exp, cfg, commit, seed=0, log=log)
-        rows.append(row)
-        if row["status"] == "keep" and state.floor is None:
-            rows += _noise_floor(state, exp, row, cfg, commit, log)
+    re-trained with `noise_seeds` other seeds and the composite spread is the noise floor.
+    `runner` executes the trials (default: child processes here; see ray_runner)."""
+    ledger = Ledger(cfg, log, runner)
+    rows, todo = [], list(experiments)
+    while todo:
+        n = ledger.batch_size()
+        rows += ledger.run([ledger.plan(e) for e in todo[:n]])
+        todo = todo[n:]
     return rows
+
+
+@dataclass
+class Plan:
+    """One trial, prepared: its id, folder and spec.json are fixed before anything runs, so
+    trials may finish in any order and still be recorded in id order."""
+    tid: int
+    exp: Experiment
+    seed: int
+    noise: bool
+    note: str  # appended to the description, e.g. "(optuna trial 3)"
+    tdir: Path
+    error: str | None = None  # it failed before it could run (no data): a crash
+
+    @property
+    def spec(self) -> Path:
+        return self.tdir / "spec.json"
+
+
+# Executes prepared trials (none with an error) and returns one result dict per plan, in
+# plan order: {"ok", "metrics" or "error", "seconds", "peak_mem_mb"}. run_local runs them
+# in child processes here; ray_runner runs the same children as Ray Tune trials.
+Runner = Callable[[list[Plan], LoopConfig], list[dict[str, Any]]]
+
+
+def run_local(plans: list[Plan], cfg: LoopConfig) -> list[dict[str, Any]]:
+    """Each plan in its own child process, at most cfg.concurrency at a time."""
+    with ThreadPoolExecutor(max_workers=max(1, min(cfg.concurrency, len(plans)))) as pool:
+        return list(pool.map(lambda p: run_child(p.spec, cfg.trial_timeout_s,
+                                                 cfg.threads_per_trial), plans))
+
+
+class Ledger:
+    """results.tsv and the keep decisions: ids are handed out in order, results are recorded
+    in id order, so keep and discard do not depend on which trial finished first."""
+
+    def __init__(self, cfg: LoopConfig, log: Callable[[str], None] | None = None,
+                 runner: Runner | None = None) -> None:
+        self.cfg, self.log, self.runner = cfg, log or (lambda s: None), runner or run_local
+        cfg.workdir.mkdir(parents=True, exist_ok=True)
+        old = read_results(cfg.results)
+        if old and tuple(old[0].keys()) != COLUMNS:
+            raise AugurError(f"{cfg.results} has other columns than this loop writes; "
+                             f"move it away or pass another --results")
+        self.state = _State.resume(old)
+        self.commit = git_commit()
+
+    def batch_size(self) -> int:
+        """Trials to run side by side next: one until there is a baseline (the trial after
+        it must be judged against it and its noise floor), then cfg.concurrency."""
+        return 1 if self.state.incumbent is None else self.cfg.concurrency
+
+    def plan(self, exp: Experiment, seed: int = 0, noise: bool = False,
+             note: str = "") -> Plan:
+        tid = self.state.next_id
+        self.state.next_id += 1
+        p = Plan(tid, exp, seed, noise, note, self.cfg.workdir / f"trial-{tid:04d}")
+        shutil.rmtree(p.tdir, ignore_errors=True)
+        p.tdir.mkdir(parents=True)
+        try:
+            data = _data(exp, self.cfg)
+        except (AugurError, OSError) as e:
+            p.error = f"{type(e).__name__}: {e}"
+            return p
+        spec = {"experiment": exp.to_json(), "data": str(data.resolve()),
+                "ckpt": str((p.tdir / "ckpt").resolve()),
+                "result": str((p.tdir / "result.json").resolve()), "seed": seed,
+                "budget_s": self.cfg.budget_s, "eval_sets": list(self.cfg.eval_sets)}
+        p.spec.write_text(json.dumps(spec, indent=1))
+        return p
+
+    def run(self, plans: list[Plan]) -> list[dict[str, Any]]:
+        """Execute the plans, record them in id order; a new baseline gets its noise floor
+        measured right after it. Returns the rows appended."""
+        ready = [p for p in plans if p.error is None]
+        done = dict(zip([p.tid for p in ready], self.runner(ready, self.cfg), strict=True))
+        rows = []
+        for p in sorted(plans, key=lambda p: p.tid):
+            result = done.get(p.tid) or {"ok": False, "error": p.error, "seconds": 0.0,
+                                         "peak_mem_mb": None}
+            rows.append(self._record(p, result))
+            if rows[-1]["status"] == "keep" and self.state.floor is None:
+                rows += self._noise_floor(p.exp, rows[-1])
+        return rows
+
+    def _noise_floor(self, exp: Experiment, base: dict[str, Any]) -> list[dict[str, Any]]:
+        seeds = range(1, self.cfg.noise_seeds + 1)
+        rows = self.run([self.plan(exp, seed=s, noise=True) for s in seeds])
+        values = [base["composite"], *(r["composite"] for r in rows
+                                       if r["composite"] is not None)]
+        self.state.floor = round(max(values) - min(values), 6)
+        self.log(f"noise floor {self.state.floor:.4f} from {len(values)} seeds of the "
+                 "baseline")
+        for r in [base, *rows]:  # rewritten below with the floor now known
+            r["noise_floor"] = self.state.floor
+        _rewrite_floor(self.cfg.results, [r["trial"] for r in [base, *rows]],
+                       self.state.floor)
+        return rows
+
+    def _record(self, p: Plan, result: dict[str, Any]) -> dict[str, Any]:
+        cfg, state = self.cfg, self.state
+        desc = p.exp.describe() + (f" (noise: seed {p.seed})" if p.noise else "") + p.note
+        params = {**p.exp.to_json(), "seed": p.seed, "budget_s": cfg.budget_s}
+        metrics = result.get("metrics", {})
+        temporal, cold = metrics.get("temporal", {}), metrics.get("cold_start", {})
+        composite = temporal.get("composite")
+        if not result["ok"] or composite is None or not math.isfinite(composite):
+            status = "crash"
+            desc += f" | crash: {result.get('error') or 'no composite'}"
+            composite = None
+        elif p.noise:
+            status = "noise"
+        elif state.incumbent is None:
+            status = "keep"  # the baseline
+        elif composite > state.incumbent + (state.floor or 0.0):
+            status = "keep"
+        else:
+            status = "discard"
+        if status == "keep":
+            state.incumbent = composite
+            dest = cfg.models_dir / f"research-{p.tid:04d}"
+            shutil.rmtree(dest, ignore_errors=True)
+            shutil.copytree(p.tdir / "ckpt", dest)
+            desc += f" -> {dest}"
+        elif not cfg.keep_checkpoints:
+            shutil.rmtree(p.tdir / "ckpt", ignore_errors=True)
+        row = {"trial": p.tid, "commit": self.commit, "status": status,
+               "composite": composite,
+               **{f"temporal_{m}": temporal.get(m) for m in TEMPORAL_METRICS[1:]},
+               "cold_start_composite": cold.get("composite"), "noise_floor": state.floor,
+               "seconds": result.get("seconds"), "peak_mem_mb": result.get("peak_mem_mb"),
+               "params": json.dumps(params, separators=(",", ":")), "description": desc}
+        _append(cfg.results, row)
+        _mirror(cfg.tracking_uri, row, params, self.log)
+        self.log(f"trial {p.tid}: {status} composite={_fmt(composite)} {desc}")
+        return row
 
 
 @dataclass
@@ -124,77 +277,13 @@ class _State:
         return s
 
 
-def _noise_floor(state: _State, exp: Experiment, base: dict[str, Any], cfg: LoopConfig,
-                 commit: str, log: Callable[[str], None]) -> list[dict[str, Any]]:
-    values, rows = [base["composite"]], []
-    for seed in range(1, cfg.noise_seeds + 1):
-        row = _trial(state, exp, cfg, commit, seed=seed, log=log, noise=True)
-        rows.append(row)
-        if row["composite"] is not None:
-            values.append(row["composite"])
-    state.floor = round(max(values) - min(values), 6)
-    log(f"noise floor {state.floor:.4f} from {len(values)} seeds of the baseline")
-    for r in [base, *rows]:  # rewritten below with the floor now known
-        r["noise_floor"] = state.floor
-    _rewrite_floor(cfg.results, [r["trial"] for r in [base, *rows]], state.floor)
-    return rows
-
-
-def _trial(state: _State, exp: Experiment, cfg: LoopConfig, commit: str, seed: int,
-           log: Callable[[str], None], noise: bool = False) -> dict[str, Any]:
-    tid = state.next_id
-    state.next_id += 1
-    tdir = cfg.workdir / f"trial-{tid:04d}"
-    shutil.rmtree(tdir, ignore_errors=True)
-    tdir.mkdir(parents=True)
-    desc = exp.describe() + (f" (noise: seed {seed})" if noise else "")
-    params = {**exp.to_json(), "seed": seed, "budget_s": cfg.budget_s}
-    try:
-        data = _data(exp, cfg)
-        result = _child(tid, exp, cfg, tdir, data, seed)
-    except (AugurError, OSError) as e:
-        result = {"ok": False, "error": f"{type(e).__name__}: {e}", "seconds": 0.0,
-                  "peak_mem_mb": None}
-    metrics = result.get("metrics", {})
-    temporal, cold = metrics.get("temporal", {}), metrics.get("cold_start", {})
-    composite = temporal.get("composite")
-    if not result["ok"] or composite is None or not math.isfinite(composite):
-        status = "crash"
-        desc += f" | crash: {result.get('error') or 'no composite'}"
-        composite = None
-    elif noise:
-        status = "noise"
-    elif state.incumbent is None:
-        status = "keep"  # the baseline
-    elif composite > state.incumbent + (state.floor or 0.0):
-        status = "keep"
-    else:
-        status = "discard"
-    if status == "keep":
-        state.incumbent = composite
-        dest = cfg.models_dir / f"research-{tid:04d}"
-        shutil.rmtree(dest, ignore_errors=True)
-        shutil.copytree(tdir / "ckpt", dest)
-        desc += f" -> {dest}"
-    elif not cfg.keep_checkpoints:
-        shutil.rmtree(tdir / "ckpt", ignore_errors=True)
-    row = {"trial": tid, "commit": commit, "status": status, "composite": composite,
-           **{f"temporal_{m}": temporal.get(m) for m in TEMPORAL_METRICS[1:]},
-           "cold_start_composite": cold.get("composite"), "noise_floor": state.floor,
-           "seconds": result.get("seconds"), "peak_mem_mb": result.get("peak_mem_mb"),
-           "params": json.dumps(params, separators=(",", ":")), "description": desc}
-    _append(cfg.results, row)
-    _mirror(cfg.tracking_uri, row, params, log)
-    log(f"trial {tid}: {status} composite={_fmt(composite)} {desc}")
-    return row
-
-
 def _data(exp: Experiment, cfg: LoopConfig) -> Path:
     if cfg.data is not None and exp.days is None:
         if not cfg.data.is_file():
             raise AugurError(f"no data file at {cfg.data}")
         return cfg.data
     days = exp.days or cfg.days
+    _check_days("experiment days", days, cfg.data_seed)
     path = cfg.workdir / "data" / f"persona{cfg.data_seed}-{days}d.jsonl"
     if not path.is_file():
         from augur.events.io import write_jsonl
@@ -207,20 +296,24 @@ def _data(exp: Experiment, cfg: LoopConfig) -> Path:
     return path
 
 
-def _child(tid: int, exp: Experiment, cfg: LoopConfig, tdir: Path, data: Path,
-           seed: int) -> dict[str, Any]:
-    """Run the trial in `python -m augur.research.trial`; its own rusage via wait4."""
-    spec = {"experiment": exp.to_json(), "data": str(data.resolve()),
-            "ckpt": str((tdir / "ckpt").resolve()), "result": str((tdir / "result.json")
-                                                                   .resolve()),
-            "seed": seed, "budget_s": cfg.budget_s, "eval_sets": list(cfg.eval_sets)}
-    (tdir / "spec.json").write_text(json.dumps(spec, indent=1))
-    timeout = cfg.timeout_s or cfg.budget_s * 2 + 600
+def _check_days(name: str, days: int, seed: int) -> None:
+    if seed == TEMPORAL_SEED and days > TEMPORAL_TRAIN_DAYS:
+        raise AugurError(f"{name}: expected at most {TEMPORAL_TRAIN_DAYS} days of persona "
+                         f"{seed} (later days are the harness's temporal hold-out), got {days}")
+
+
+def run_child(spec: Path, timeout_s: float, threads: int) -> dict[str, Any]:
+    """Run `python -m augur.research.trial SPEC` and return its result; the child's own
+    peak memory comes from wait4. OMP_NUM_THREADS gives torch the trial's share of the
+    cores, the same whether the child runs here or in a Ray worker."""
+    tdir = spec.parent
+    result_path = Path(json.loads(spec.read_text())["result"])
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     start = time.monotonic()
     with open(tdir / "log.txt", "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "augur.research.trial",
-                                 str(tdir / "spec.json")], stdout=out, stderr=subprocess.STDOUT)
-        timer = threading.Timer(timeout, proc.kill)
+        proc = subprocess.Popen([sys.executable, "-m", "augur.research.trial", str(spec)],
+                                stdout=out, stderr=subprocess.STDOUT, env=env)
+        timer = threading.Timer(timeout_s, proc.kill)
         timer.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
@@ -229,12 +322,11 @@ def _child(tid: int, exp: Experiment, cfg: LoopConfig, tdir: Path, data: Path,
         proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = round(time.monotonic() - start, 1)
     peak = round(usage.ru_maxrss / 1024, 1)  # Linux: kilobytes
-    result_path = tdir / "result.json"
     if result_path.is_file():
         result = json.loads(result_path.read_text())
     else:
         tail = (tdir / "log.txt").read_text(errors="replace").strip().splitlines()[-1:]
-        why = "timed out" if seconds >= timeout else f"exit {proc.returncode}"
+        why = "timed out" if seconds >= timeout_s else f"exit {proc.returncode}"
         result = {"ok": False, "error": f"child died ({why}): {' '.join(tail)}"}
     result["seconds"], result["peak_mem_mb"] = seconds, peak
     return result
