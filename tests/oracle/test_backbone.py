@@ -96,3 +96,22 @@ def test_backbone_checkpoint_without_its_texts_is_refused(backbone_ckpt, tmp_pat
 def test_unknown_backbone_is_refused():
     with pytest.raises(ValueError, match="backbone"):
         replace(OracleConfig(), backbone="gemma-1b")
+
+
+def test_the_service_serves_a_backbone_model(backbone_ckpt, tmp_path, tiny_data):
+    import shutil
+
+    from fastapi.testclient import TestClient
+
+    from augur.events.io import read_jsonl
+    from augur.service.app import create_app
+    from augur.service.config import ServiceConfig
+
+    out, _ = backbone_ckpt
+    shutil.copytree(out, tmp_path / "models" / "bb")
+    events = [{k: v for k, v in e.to_dict().items() if k not in ("labels", "sim")}
+              for e in read_jsonl(tiny_data)[:32]]  # texts it was trained on
+    with TestClient(create_app(ServiceConfig(models_dir=tmp_path / "models"))) as client:
+        r = client.post("/predict", json={"model": "bb", "events": events})
+    assert r.status_code == 200, r.text
+    assert abs(sum(r.json()["lanes"].values()) - 1) < 1e-4

@@ -29,7 +29,7 @@ def test_findings_judge_each_change_by_the_noise_floor(tmp_path):
         "\t".join(r[c] for c in COLUMNS) + "\n" for r in rows))
     text = write_report(tsv, tmp_path / "RESEARCH_LOG.md").read_text()
     part = text.split("## Each change against the baseline")[1].split("\n## ")[0]
-    assert "composite 0.5000; noise floor 0.0100" in part
+    assert "composite 0.5000 (cold start 0.4000); noise floor 0.0100" in part
     table = {ln.split(" | ")[1]: ln for ln in part.splitlines() if ln.startswith("| ")
              and ln[2].isdigit()}
     assert set(table) == {"pooling=mean", "n_layers=3", "lr=0.001", "use_backbone=True"}
@@ -37,3 +37,20 @@ def test_findings_judge_each_change_by_the_noise_floor(tmp_path):
     assert "| +0.0300 | helped |" in table["n_layers=3"]
     assert "| -0.0050 | within noise |" in table["lr=0.001"]
     assert "| crash |" in table["use_backbone=True"]
+
+
+def test_notes_written_by_a_person_are_included_and_a_missing_file_refused(tmp_path):
+    import pytest
+
+    from augur.errors import AugurError
+
+    tsv = tmp_path / "results.tsv"
+    rows = [_row(1, "keep", "0.500", "0.010")]
+    tsv.write_text("\t".join(COLUMNS) + "\n" + "".join(
+        "\t".join(r[c] for c in COLUMNS) + "\n" for r in rows))
+    notes = tmp_path / "notes.md"
+    notes.write_text("Mean pooling hurts: the last event matters most.\n")
+    text = write_report(tsv, tmp_path / "log.md", notes=notes).read_text()
+    assert "## Notes" in text and "Mean pooling hurts" in text
+    with pytest.raises(AugurError, match="notes"):
+        write_report(tsv, tmp_path / "log.md", notes=tmp_path / "missing.md")

@@ -3,6 +3,7 @@ trained in its own process and scored by the real (frozen) harness. The crash is
 child finds no events in its data file and training fails there."""
 
 import csv
+import re
 
 import pytest
 
@@ -35,6 +36,7 @@ def test_loop_records_crash_keeps_baseline_and_measures_noise(tmp_path):
     assert "holds no events" in crash["description"] and crash["composite"] == ""
     assert "days=8" in base["description"]
     for r in (base, noise):
+        assert re.search(r"\[\d+ epochs in [\d.]+ s\]", r["description"])  # how far it got
         assert 0 < float(r["composite"]) < 1
         assert float(r["temporal_routing_accuracy"]) >= 0
         assert 0 < float(r["cold_start_composite"]) < 1

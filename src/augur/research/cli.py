@@ -81,6 +81,9 @@ def add_research_arguments(subparsers: argparse._SubParsersAction) -> argparse.A
     rep = sub.add_parser("report", help="regenerate the research log from results.tsv")
     rep.add_argument("--results", type=Path, default=d.results,
                      help=f"results file (default {d.results})")
+    rep.add_argument("--notes", type=Path, default=None, metavar="FILE",
+                     help="markdown written by a person (what the runs mean), included "
+                          "verbatim under 'Notes' (default: none)")
     rep.add_argument("--out", type=Path, default=Path("docs/RESEARCH_LOG.md"),
                      help="markdown to write; the plot goes beside it "
                           "(default docs/RESEARCH_LOG.md)")
@@ -141,6 +144,6 @@ def _search(args: argparse.Namespace, cfg: LoopConfig):
 def _cmd_report(args: argparse.Namespace) -> int:
     from augur.research.report import write_report
 
-    out = write_report(args.results, args.out)
+    out = write_report(args.results, args.out, notes=args.notes)
     print(f"wrote {out}")
     return 0

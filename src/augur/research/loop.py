@@ -233,14 +233,15 @@ class Ledger:
             status = "crash"
             desc += f" | crash: {result.get('error') or 'no composite'}"
             composite = None
-        elif p.noise:
-            status = "noise"
-        elif state.incumbent is None:
-            status = "keep"  # the baseline
-        elif composite > state.incumbent + (state.floor or 0.0):
-            status = "keep"
         else:
-            status = "discard"
+            desc += _how_it_trained(result)
+            if p.noise:
+                status = "noise"
+            elif state.incumbent is None or (  # the baseline, or a new best
+                    composite > state.incumbent + (state.floor or 0.0)):
+                status = "keep"
+            else:
+                status = "discard"
         if status == "keep":
             state.incumbent = composite
             dest = cfg.models_dir / f"research-{p.tid:04d}"
@@ -294,6 +295,16 @@ def _data(exp: Experiment, cfg: LoopConfig) -> Path:
         write_jsonl(tmp, KnowledgeWorkerPersona(cfg.data_seed).generate(days))
         tmp.replace(path)
     return path
+
+
+def _how_it_trained(result: dict[str, Any]) -> str:
+    """` [21 epochs in 118.7 s; 2637 texts embedded in 96.8 s]`: how far the budget went."""
+    parts = []
+    if result.get("epochs_run") is not None:
+        parts.append(f"{result['epochs_run']} epochs in {result.get('train_seconds')} s")
+    if bb := result.get("backbone"):
+        parts.append(f"{bb['texts']} texts embedded in {bb['embed_seconds']} s")
+    return f" [{'; '.join(parts)}]" if parts else ""
 
 
 def _check_days(name: str, days: int, seed: int) -> None:

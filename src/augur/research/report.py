@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -20,11 +21,15 @@ LEADERBOARD_METRICS = ("temporal_next_action_top1", "temporal_routing_accuracy",
                        "cold_start_composite")
 
 
-def write_report(results_tsv: str | Path, out_md: str | Path, top: int = 20) -> Path:
-    """Write the markdown log (and `<stem>-composite.png` beside it); returns the md path."""
+def write_report(results_tsv: str | Path, out_md: str | Path, top: int = 20,
+                 notes: str | Path | None = None) -> Path:
+    """Write the markdown log (and `<stem>-composite.png` beside it); returns the md path.
+    `notes`, a markdown file a person wrote about the runs, is included under Notes."""
     rows = read_results(Path(results_tsv))
     if not rows:
         raise AugurError(f"no results at {results_tsv}: run `augur research run` first")
+    if notes is not None and not Path(notes).is_file():
+        raise AugurError(f"notes: expected a markdown file, got {notes} (not found)")
     out_md = Path(out_md)
     out_md.parent.mkdir(parents=True, exist_ok=True)
     png = out_md.with_name(f"{out_md.stem}-composite.png")
@@ -50,6 +55,9 @@ def write_report(results_tsv: str | Path, out_md: str | Path, top: int = 20) -> 
         lines.append(f"| {i} | {r['trial']} | {r['status']} | {_f(r['composite'])} | "
                      + " | ".join(_f(r[m]) for m in LEADERBOARD_METRICS)
                      + f" | {r['seconds']} | {r['peak_mem_mb']} | {_md(r['description'])} |")
+    if notes is not None:
+        lines += ["", f"## Notes (from `{notes}`, written by a person)", "",
+                  Path(notes).read_text().strip()]
     lines += ["", "## Composite over trials", "", f"![composite over trials]({png.name})", ""]
     lines += _findings(rows)
     lines += _per_axis(rows)
@@ -75,11 +83,12 @@ def _findings(rows: list[dict[str, str]]) -> list[str]:
     floor = floors[-1] if floors else 0.0
     b = _num(base["composite"])
     lines = ["## Each change against the baseline", "",
-             f"Baseline (trial {base['trial']}, the default oracle): composite {b:.4f}; "
+             f"Baseline (trial {base['trial']}, the default oracle): composite {b:.4f} "
+             f"(cold start {_f(base['cold_start_composite'])}{_trained(base, ', ')}); "
              f"noise floor {floor:.4f} (spread over seeds of the baseline). A change "
              "*helped* or *hurt* when it moved the composite by more than the floor.", "",
              "| trial | change | composite | vs baseline | verdict | top-1 | ECE | "
-             "cold start | seconds |", "|---|---|---|---|---|---|---|---|---|"]
+             "cold start | seconds | how it trained |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if r is base or r["status"] == "noise":
             continue
@@ -88,15 +97,21 @@ def _findings(rows: list[dict[str, str]]) -> list[str]:
         c = _num(r["composite"])
         if c is None:
             lines.append(f"| {r['trial']} | {_md(what)} | - | - | crash | - | - | - | "
-                         f"{r['seconds']} |")
+                         f"{r['seconds']} | |")
             continue
         d = c - b
         verdict = "helped" if d > floor else "hurt" if d < -floor else "within noise"
         lines.append(f"| {r['trial']} | {_md(what)} | {c:.4f} | {d:+.4f} | {verdict} | "
                      f"{_f(r['temporal_next_action_top1'])} | "
                      f"{_f(r['temporal_calibration_ece'])} | "
-                     f"{_f(r['cold_start_composite'])} | {r['seconds']} |")
+                     f"{_f(r['cold_start_composite'])} | {r['seconds']} | {_trained(r)} |")
     return lines + [""]
+
+
+def _trained(r: dict[str, str], prefix: str = "") -> str:
+    """The loop's `[21 epochs in 77.7 s; ...]` note from the description, if any."""
+    m = re.search(r"\[([^\]]*epochs in[^\]]*)\]", r.get("description", ""))
+    return f"{prefix}{_md(m.group(1))}" if m else ""
 
 
 def _changes(r: dict[str, str], base: dict[str, Any]) -> dict[str, Any]:

@@ -59,7 +59,7 @@ class State:
     def served(self, name: str | None) -> Served:
         """Blocking (loads on first use): call from the torch thread."""
         def build(oracle: Oracle) -> Served:
-            oracle.featurizer = Featurizer(oracle.vocab, cache=False)
+            oracle.featurizer = Featurizer(oracle.vocab, cache=False, texts=oracle.texts)
             s = Served(oracle.path.name, oracle, MicroBatcher(
                 lambda items: _run(oracle, items), self.executor, self.cfg.batch_max,
                 self.cfg.batch_wait_ms / 1000))
