@@ -186,6 +186,11 @@ def _plot(rows: list[dict[str, str]], png: Path) -> None:
     if line:
         ax.step(*zip(*line, strict=True), where="post", c="tab:green", alpha=0.5,
                 label="incumbent")
+        floors = [_num(r["noise_floor"]) for r in rows if _num(r["noise_floor"]) is not None]
+        if floors:  # what a trial must clear to be kept
+            xs, ys = zip(*line, strict=True)
+            ax.fill_between(xs, ys, [y + floors[-1] for y in ys], step="post",
+                            color="tab:green", alpha=0.15, label="noise floor to beat")
     ax.set_xlabel("trial")
     ax.set_ylabel("temporal composite")
     ax.set_title("Composite over trials (crashes drawn at the lowest score)")
