@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from augur.events.schema import Event
-from augur.oracle.config import BACKBONES
+from augur.oracle.config import check_backbone
 
 D_BACKBONE = {"smollm2-135m": 576}
 TIME_FIELDS = ("hour", "clock", "weekday", "gap")  # kept as learned embeddings
@@ -50,11 +50,6 @@ def event_text(e: Event) -> str:
     if e.attributes:
         words += sorted(k for k, v in e.attributes.items() if v is True)
     return ", ".join(words)
-
-
-def check_backbone(name: str | None) -> None:
-    if name is not None and name not in BACKBONES:
-        raise ValueError(f"backbone: expected None or one of {BACKBONES}, got {name!r}")
 
 
 def cache_path(name: str) -> Path:

@@ -8,6 +8,11 @@ from dataclasses import asdict, dataclass, field
 BACKBONES = ("smollm2-135m",)  # LLMs the research ablation can read events with
 
 
+def check_backbone(name: str | None) -> None:
+    if name is not None and name not in BACKBONES:
+        raise ValueError(f"backbone: expected None or one of {BACKBONES}, got {name!r}")
+
+
 @dataclass
 class OracleConfig:
     sizes: dict[str, int] = field(default_factory=dict)  # categorical vocab sizes per field
@@ -33,9 +38,7 @@ class OracleConfig:
         if self.attention not in ("causal", "bidirectional"):
             raise ValueError(f"attention must be 'causal' or 'bidirectional', "
                              f"got {self.attention!r}")
-        if self.backbone is not None and self.backbone not in BACKBONES:
-            raise ValueError(f"backbone: expected None or one of {BACKBONES}, "
-                             f"got {self.backbone!r}")
+        check_backbone(self.backbone)
 
     def to_json(self) -> dict:
         return asdict(self)
