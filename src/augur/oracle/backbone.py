@@ -31,7 +31,6 @@ from augur.oracle.config import check_backbone
 
 D_BACKBONE = {"smollm2-135m": 576}
 TIME_FIELDS = ("hour", "clock", "weekday", "gap")  # kept as learned embeddings
-PAD_TEXT = 0  # row 0 of the vector table: padding
 
 
 def event_text(e: Event) -> str:
@@ -192,7 +191,8 @@ class BackboneEmbedding(nn.Module):
         self.norm = nn.LayerNorm(d)
 
     def set_vectors(self, vectors: np.ndarray) -> None:
-        self.vectors = torch.from_numpy(np.ascontiguousarray(vectors, np.float32)).clone()
+        # Shares memory with EventTexts.vectors, which fill() replaces and never mutates.
+        self.vectors = torch.from_numpy(np.ascontiguousarray(vectors, np.float32))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (..., F + 1) int64
         text = self.vectors[x[..., -1]]  # frozen: a buffer, not a parameter

@@ -16,12 +16,15 @@ import warnings
 import zlib
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from augur.events.schema import Artifact, Event
 from augur.events.vocab import ARTIFACT_KINDS, EVENT_TYPES, SOURCES
+
+if TYPE_CHECKING:  # backbone.py imports torch; features.py stays without it
+    from augur.oracle.backbone import EventTexts
 
 PAD, UNK = 0, 1  # reserved ids in every categorical vocabulary
 NONE_ACTION = 2  # "this event is not one of the person's actions"
@@ -66,8 +69,9 @@ class Vocab:
 class Featurizer:
     """Maps events to ids; unknown types and sources become UNK with one warning each."""
 
-    def __init__(self, vocab: Vocab, cache: bool = True, texts: Any = None) -> None:
-        """`texts` (backbone.EventTexts), when given, adds one last column: the id of
+    def __init__(self, vocab: Vocab, cache: bool = True,
+                 texts: EventTexts | None = None) -> None:
+        """`texts`, when given, adds one last column: the id of
         the event's text, for a model with a backbone."""
         self.vocab, self.cache, self.texts = vocab, cache, texts
         self.width = len(EVENT_FIELDS) + (texts is not None)

@@ -148,6 +148,10 @@ def _fit(model, tr, va, tc: TrainConfig, rng, tracker, progress: bool,
     best, best_state, stale, step, start = -1.0, None, 0, 0, time.monotonic()
     started = started or start
     schedule = _schedule(tc, total, started)
+
+    def out_of_time() -> bool:
+        return tc.time_budget_s is not None and time.monotonic() - started > tc.time_budget_s
+
     ema = _Ema(model, tc.ema_decay)
     history = []
     bar = tqdm(total=total, unit="step", desc="train", disable=True if not progress else None)
@@ -159,8 +163,8 @@ def _fit(model, tr, va, tc: TrainConfig, rng, tracker, progress: bool,
         for i in range(0, len(order), per):
             batch, y = collate(tr, [pieces[j] for j in order[i:i + per]],
                                last_only=model.cfg.attention == "bidirectional")
-            if tc.time_budget_s is not None and time.monotonic() - started > tc.time_budget_s:
-                break  # out of time: validate what there is, then stop (below)
+            if out_of_time():
+                break  # validate what there is, then stop (below)
             for g in opt.param_groups:
                 g["lr"] = tc.lr * schedule(step)
             _, loss = model(batch, y)
@@ -183,9 +187,7 @@ def _fit(model, tr, va, tc: TrainConfig, rng, tracker, progress: bool,
                 stale += 1
         history.append({"epoch": epoch, "length": length, **metrics})
         tracker.log_metrics({f"val_{k}": v for k, v in metrics.items() if v is not None}, epoch)
-        out_of_time = (tc.time_budget_s is not None
-                       and time.monotonic() - started > tc.time_budget_s)
-        if stale >= tc.patience or out_of_time:
+        if stale >= tc.patience or out_of_time():
             break
     bar.close()
     model.load_state_dict(best_state)

@@ -42,7 +42,7 @@ def add_research_arguments(subparsers: argparse._SubParsersAction) -> argparse.A
     run.add_argument("--study-db", default=None, metavar="PATH",
                      help="with --search: a sqlite file or an Optuna storage URL (default "
                           "WORKDIR/study.db)")
-    run.add_argument("--sampler-seed", type=int, default=0, metavar="S",
+    run.add_argument("--sampler-seed", type=int, default=None, metavar="S",
                      help="with --search: the TPE sampler's seed (default 0)")
     run.add_argument("--ray", default=None, metavar="local|ADDRESS",
                      help="run the trials as Ray Tune trials: 'local' starts a Ray instance on "
@@ -122,7 +122,7 @@ def _experiments(args: argparse.Namespace, cfg: LoopConfig):
     from augur.research.experiment import load_experiments
     from augur.research.loop import run_trials
 
-    for flag in ("trials", "study_name", "study_db"):
+    for flag in ("trials", "study_name", "study_db", "sampler_seed"):
         if getattr(args, flag) is not None:
             raise AugurError(f"--{flag.replace('_', '-')} goes with --search, not with "
                              "--experiments")
@@ -137,7 +137,8 @@ def _search(args: argparse.Namespace, cfg: LoopConfig):
         raise AugurError("--search needs --trials N: the study's total number of trials")
     space = SearchSpace.load(args.search)
     search = SearchConfig(trials=args.trials, study_name=args.study_name or args.search.stem,
-                          storage=args.study_db, seed=args.sampler_seed)
+                          storage=args.study_db,
+                          seed=0 if args.sampler_seed is None else args.sampler_seed)
     return lambda log, runner: run_search(space, cfg, search, log, runner)
 
 
