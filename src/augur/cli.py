@@ -22,8 +22,7 @@ def _positive_int(name: str):
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
-    from augur.events.io import write_jsonl
-    from augur.events.persona import KnowledgeWorkerPersona
+    from augur.events.synth import synthesize
     from augur.harness.constants import COLD_START_SEEDS
 
     seeds = list(range(args.seed, args.seed + args.personas))
@@ -31,9 +30,7 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     if held_out:
         raise ValueError(f"persona seeds {held_out} are the harness's cold-start people and "
                          "must never be trained on; pick another --seed or fewer --personas")
-    events = [e for s in seeds
-              for e in KnowledgeWorkerPersona(seed=s).generate(days=args.days, progress=True)]
-    n = write_jsonl(args.out, events)
+    n = synthesize(seeds, args.days, args.out, jobs=args.jobs)
     who = (f"persona seed {args.seed}" if len(seeds) == 1
            else f"persona seeds {seeds[0]}-{seeds[-1]}")
     print(f"wrote {n} events ({args.days} days, {who}) to {args.out}")
@@ -110,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--seed", type=int, default=42, help="persona seed (default 42)")
     synth.add_argument("--personas", type=_positive_int("--personas"), default=1,
                        help="simulate this many people, seeds SEED, SEED+1, ... (default 1)")
+    synth.add_argument("--jobs", type=_positive_int("--jobs"), default=None,
+                       help="people simulated side by side (default: one per core)")
     synth.add_argument("--out", type=Path, required=True, help="output JSON Lines file")
     synth.set_defaults(func=_cmd_synth)
 

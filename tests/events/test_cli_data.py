@@ -38,3 +38,25 @@ def test_synth_refuses_the_cold_start_people(tmp_path, capsys):
                  "--out", str(out)]) == 2
     assert "[1001, 1002] are the harness's cold-start people" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_synth_side_by_side_writes_the_same_file_as_one_process(tmp_path):
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    for out, jobs in ((one, "1"), (two, "2")):
+        assert main(["data", "synth", "--days", "2", "--seed", "60", "--personas", "3",
+                     "--jobs", jobs, "--out", str(out)]) == 0
+    assert one.read_bytes() == two.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.jsonl", "two.jsonl"]
+
+
+def test_synth_failure_leaves_no_output_and_no_parts(tmp_path, monkeypatch):
+    from augur.events import synth
+
+    def boom(seed, days, part):
+        raise RuntimeError(f"simulating persona {seed} failed")
+
+    monkeypatch.setattr(synth, "_one", boom)
+    out = tmp_path / "w.jsonl"
+    with pytest.raises(RuntimeError, match="persona 60 failed"):
+        synth.synthesize([60, 61], 2, out, jobs=1)
+    assert list(tmp_path.iterdir()) == []
