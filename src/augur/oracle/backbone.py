@@ -28,9 +28,11 @@ from torch import nn
 
 from augur.events.schema import Event
 from augur.oracle.config import check_backbone
+from augur.oracle.features import CONTEXT_FIELDS
 
 D_BACKBONE = {"smollm2-135m": 576}
-TIME_FIELDS = ("hour", "clock", "weekday", "gap")  # kept as learned embeddings
+# Kept as learned embeddings: the clock, and the event's context in the stream.
+TIME_FIELDS = ("hour", "clock", "weekday", "gap", *CONTEXT_FIELDS)
 
 
 def event_text(e: Event) -> str:

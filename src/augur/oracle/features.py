@@ -11,6 +11,7 @@ never drift apart.
 from __future__ import annotations
 
 import functools
+import heapq
 import math
 import warnings
 import zlib
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from augur.events.schema import Artifact, Event
-from augur.events.vocab import ARTIFACT_KINDS, EVENT_TYPES, SOURCES
+from augur.events.vocab import ACTION_EVENT, ARTIFACT_KINDS, EVENT_TYPES, SOURCES
 
 if TYPE_CHECKING:  # backbone.py imports torch; features.py stays without it
     from augur.oracle.backbone import EventTexts
@@ -34,8 +35,22 @@ GAP_BINS = 34  # half-log2 minutes since the previous event, plus "first"
 RECENCY_BINS = 10  # log2 events since the candidate was last seen, plus "never"
 FLAG_NAMES = ("question", "conflict", "standup", "ok")
 
-EVENT_FIELDS = ("type", "source", "action", "actor", "project", "hour", "clock", "weekday",
-                "importance", "gap", "flags")
+SINCE_BINS = 34  # third-log2 minutes since the person's last action, plus "none"
+LOOKBACK = 64  # events: how far back the context columns look (a window's last event
+# always has this much history, so training on streams and predicting on windows agree)
+SEEN_BINS = 14  # the event's artifact: none, not seen, or how long ago and by whom
+# What the world brings (not what the person does): an open item is an arrival on an
+# artifact the person has not acted on since.
+ARRIVAL_TYPES = tuple(t for t in EVENT_TYPES
+                      if t not in {et for et, _ in ACTION_EVENT.values()} and t != "activity")
+PENDING_MAX = 8  # open items per arrival type are counted 0 to 8 or more
+
+BASE_FIELDS = ("type", "source", "action", "actor", "project", "hour", "clock", "weekday",
+               "importance", "gap", "flags")
+# Columns about the event's context in the stream, not the event alone: what a person
+# has left open is what they do next, and attention is poor at counting it.
+CONTEXT_FIELDS = ("since_action", "seen", "open_top", *(f"open_{t}" for t in ARRIVAL_TYPES))
+EVENT_FIELDS = BASE_FIELDS + CONTEXT_FIELDS
 CANDIDATE_FIELDS = ("kind", "project", "recency", "count", "last_type")
 
 
@@ -53,6 +68,8 @@ class Vocab:
                 "action": len(self.actions) + 3, "actor": ACTOR_BUCKETS,
                 "project": PROJECT_BUCKETS, "hour": 24, "clock": 144, "weekday": 7,
                 "importance": 11, "gap": GAP_BINS, "flags": 2 ** len(FLAG_NAMES),
+                "since_action": SINCE_BINS, "seen": SEEN_BINS, "open_top": 12,
+                **{f"open_{t}": PENDING_MAX + 1 for t in ARRIVAL_TYPES},
                 "kind": len(self.kinds) + 2, "recency": RECENCY_BINS + 1, "count": 9,
                 "last_type": len(self.types) + 2}
 
@@ -96,7 +113,9 @@ class Featurizer:
         return UNK
 
     def events(self, events: list[Event]) -> np.ndarray:
-        """(T, self.width) int64 for a time-ordered list of events."""
+        """(T, self.width) int64 for a time-ordered list of events: each event's own
+        fields, its context columns, then (with a backbone) its text id."""
+        nb = len(BASE_FIELDS)
         out = np.zeros((len(events), self.width), dtype=np.int64)
         if len(self._rows) > 50_000:
             self._rows.clear()
@@ -106,13 +125,18 @@ class Featurizer:
             for e in events:
                 rows.append(self._row(e, prev))
                 prev = e
-            return np.array(rows, dtype=np.int64).reshape(len(events), self.width)
-        for i, e in enumerate(events):
-            key = (id(e), id(prev))
-            if key not in self._rows:
-                self._rows[key] = (e, prev, self._row(e, prev))
-            out[i] = self._rows[key][2]
-            prev = e
+            own = np.array(rows, dtype=np.int64).reshape(len(events), -1)
+        else:
+            own = np.zeros((len(events), self.width - len(CONTEXT_FIELDS)), dtype=np.int64)
+            for i, e in enumerate(events):
+                key = (id(e), id(prev))
+                if key not in self._rows:
+                    self._rows[key] = (e, prev, self._row(e, prev))
+                own[i] = self._rows[key][2]
+                prev = e
+        out[:, :nb] = own[:, :nb]
+        out[:, nb:nb + len(CONTEXT_FIELDS)] = context_columns(events)
+        out[:, nb + len(CONTEXT_FIELDS):] = own[:, nb:]
         return out
 
     def _row(self, e: Event, prev: Event | None) -> tuple[int, ...]:
@@ -151,6 +175,75 @@ class Featurizer:
             out[k] = (self._kind.get(c.kind, UNK), _bucket(c.project, PROJECT_BUCKETS),
                       recency, min(count, 8), last_type)
         return out
+
+
+def context_columns(events: list[Event]) -> np.ndarray:
+    """(T, len(CONTEXT_FIELDS)) int64: per event, what came before it (at most LOOKBACK
+    events back, so a stream and a window ending at the same event agree):
+
+    - since_action: third-log2 minutes since the person's last action, or "none";
+    - seen: the event's artifact is absent (0), not seen before (1), or was last seen
+      2^k events ago, by the person's action or by an arrival (2 + 2k + by_person);
+    - open_<type>: artifacts with an arrival of that type the person has not acted on
+      since (an unanswered mention, an unread email, a reminder before the meeting);
+    - open_top: the importance decile of the most important open arrival, 11 if none.
+
+    One pass with running counts: this runs on every prediction.
+    """
+    rows: list[list[int]] = []
+    counts = [0] * len(ARRIVAL_TYPES)
+    seen: dict[str, tuple[int, bool]] = {}  # artifact -> (index, by the person)
+    opened: dict[tuple[str, int], int] = {}  # (artifact, arrival type) -> index
+    kinds: dict[str, set[int]] = {}  # artifact -> arrival types open on it
+    order: list[tuple[int, str, int]] = []  # (index, artifact, type): to expire old ones
+    top: list[tuple[float, int, str, int]] = []  # max-heap of open arrivals, lazily pruned
+    head, last_action = 0, None
+    for i, e in enumerate(events):
+        while head < len(order) and order[head][0] <= i - LOOKBACK:
+            j, aid, k = order[head]
+            head += 1
+            if opened.get((aid, k)) == j:
+                del opened[aid, k]
+                kinds[aid].discard(k)
+                counts[k] -= 1
+            if k < 0 and seen.get(aid, (None,))[0] == j:
+                del seen[aid]
+        if last_action is None:
+            since = SINCE_BINS - 1
+        else:
+            minutes = max(0.0, (e.ts - last_action).total_seconds() / 60)
+            since = min(SINCE_BINS - 2, int(3 * math.log2(1 + minutes)))
+        seen_bin = 0
+        by_person = e.action is not None
+        if by_person:
+            last_action = e.ts
+        aid = e.attributes.get("artifact") if e.attributes else None
+        if isinstance(aid, str):
+            before = seen.get(aid)
+            seen_bin = 1 if before is None else (
+                2 + 2 * min(5, int(math.log2(i - before[0]))) + before[1])
+            seen[aid] = (i, by_person)
+            order.append((i, aid, -1))
+            if by_person:  # the person acted on it: nothing is open on it any more
+                for k in kinds.pop(aid, ()):
+                    del opened[aid, k]
+                    counts[k] -= 1
+            elif (k := _ARRIVAL.get(e.type)) is not None:
+                if (aid, k) not in opened:
+                    counts[k] += 1
+                    kinds.setdefault(aid, set()).add(k)
+                opened[aid, k] = i
+                order.append((i, aid, k))
+                heapq.heappush(top, (-e.importance, -i, aid, k))
+        while top and opened.get((top[0][2], top[0][3])) != -top[0][1]:
+            heapq.heappop(top)
+        rows.append([since, seen_bin, round(-10 * top[0][0]) if top else 11, *counts])
+    out = np.array(rows, dtype=np.int64).reshape(len(events), len(CONTEXT_FIELDS))
+    np.minimum(out[:, 3:], PENDING_MAX, out=out[:, 3:])
+    return out
+
+
+_ARRIVAL = {t: k for k, t in enumerate(ARRIVAL_TYPES)}
 
 
 def artifact_index(events: list[Event]) -> dict[str, list[int]]:

@@ -1,0 +1,86 @@
+"""The context columns: what came before an event, as the oracle reads it."""
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from augur.events.persona import KnowledgeWorkerPersona
+from augur.events.schema import Event
+from augur.events.vocab import ACTIONS
+from augur.oracle.features import (
+    CONTEXT_FIELDS,
+    EVENT_FIELDS,
+    LOOKBACK,
+    Featurizer,
+    Vocab,
+    context_columns,
+)
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+OPEN_MAIL = CONTEXT_FIELDS.index("open_email_received")
+OPEN_CHAT = CONTEXT_FIELDS.index("open_chat_mention")
+OPEN_TOP = CONTEXT_FIELDS.index("open_top")
+
+
+def _event(minute: float, etype: str, source: str, artifact: str | None,
+           action: str | None = None, importance: float = 0.3) -> Event:
+    return Event.model_validate({
+        "ts": (T0 + timedelta(minutes=minute)).isoformat(), "type": etype, "source": source,
+        "stream": "p", "actor": "p", "action": action, "importance": importance,
+        "attributes": {"artifact": artifact} if artifact else {}})
+
+
+def test_open_items_count_arrivals_the_person_has_not_acted_on():
+    events = [
+        _event(0, "email_received", "mail", "thread-1", importance=0.8),
+        _event(1, "email_received", "mail", "thread-2", importance=0.4),
+        _event(2, "chat_mention", "chat", "chat-x", importance=0.6),
+        _event(5, "email_activity", "mail", "thread-1", action="reply_email"),
+        _event(6, "chat_activity", "chat", "chat-x", action="reply_chat"),
+        _event(7, "email_received", "mail", "thread-1"),  # the thread comes back
+    ]
+    c = context_columns(events)
+    assert c[:, OPEN_MAIL].tolist() == [1, 2, 2, 1, 1, 2]
+    assert c[:, OPEN_CHAT].tolist() == [0, 0, 1, 1, 0, 0]
+    # the most important open item: thread-1 (0.8) until answered, then the mention
+    # (0.6), then thread-2 (0.4), until thread-1 comes back at the default 0.3
+    assert c[:, OPEN_TOP].tolist() == [8, 8, 8, 6, 4, 4]
+
+
+def test_since_action_and_seen():
+    events = [
+        _event(0, "email_received", "mail", "thread-1"),
+        _event(3, "email_activity", "mail", "thread-1", action="read_email"),
+        _event(10, "email_received", "mail", "thread-2"),
+        _event(11, "break_started", "system", None, action="take_break"),
+    ]
+    c = context_columns(events)
+    since, seen = c[:, 0].tolist(), c[:, 1].tolist()
+    assert since[:2] == [33, 33]  # no action before them
+    assert since[2] == int(3 * np.log2(1 + 7)) and since[3] == int(3 * np.log2(1 + 8))
+    # thread-1 seen one event ago by an arrival; thread-2 new; a break has no artifact
+    assert seen == [1, 2, 1, 0]
+
+
+def test_a_window_agrees_with_its_stream_on_its_last_event():
+    """Training reads whole streams, prediction a window of 128: the last event's
+    context must be the same, or the model would be served features it never saw."""
+    events = KnowledgeWorkerPersona(3).generate(6)
+    stream = context_columns(events)
+    for end in range(LOOKBACK + 1, len(events), 37):
+        window = events[max(0, end - 127): end + 1]
+        assert (context_columns(window)[-1] == stream[end]).all(), end
+
+
+def test_featurizer_puts_context_columns_after_the_event_fields():
+    events = KnowledgeWorkerPersona(3).generate(2)
+    feat = Featurizer(Vocab(ACTIONS))
+    rows = feat.events(events)
+    assert rows.shape == (len(events), len(EVENT_FIELDS))
+    start = EVENT_FIELDS.index(CONTEXT_FIELDS[0])
+    assert (rows[:, start:] == context_columns(events)).all()
+    uncached = Featurizer(Vocab(ACTIONS), cache=False).events(events)
+    assert (uncached == rows).all()
+    sizes = Vocab(ACTIONS).sizes()
+    assert all(rows[:, i].max() < sizes[f] for i, f in enumerate(EVENT_FIELDS))
+
