@@ -50,7 +50,13 @@ def test_real_server_answers_and_batches_concurrent_calls(server):
     for t in threads:
         t.join()
     assert [s for s, _ in results] == [200] * 24
-    assert all(r["next_actions"] == p["next_actions"] for _, r in results)
+    # The same answer whether a call ran alone or shared a batch, up to float rounding:
+    # a batched matrix product sums in another order (differences of about 1e-7).
+    want = {a["action"]: a["prob"] for a in p["next_actions"]}
+    for _, r in results:
+        got = {a["action"]: a["prob"] for a in r["next_actions"]}
+        assert got.keys() == want.keys()
+        assert all(abs(got[a] - want[a]) < 1e-5 for a in want)
     health = json.loads(urllib.request.urlopen(f"{server}/healthz").read())
     assert health["predictions"] == 25
     assert health["batches"] < 25  # calls that arrived together shared forward passes
