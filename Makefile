@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-DATA := data/world-42x4.jsonl
+DATA := data/world-42x12.jsonl
 CHECKPOINT := checkpoints/oracle
 
 .PHONY: run test lint setup clean
@@ -22,12 +22,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
 	@touch $(STAMP)
 
-# The main job on the embedded defaults: simulate 730 days of four people (persona 42,
-# whose next 30 days are the temporal hold-out, and 43-45), train the default oracle,
+# The main job on the embedded defaults: simulate 730 days of twelve people (persona 42,
+# whose next 30 days are the temporal hold-out, and 43-53), train the default oracle,
 # print its harness scorecard beside the baselines and the ceiling, then serve the
 # playground and the API on 127.0.0.1:8787 until Ctrl-C.
 run: $(STAMP)
-	$(BIN)/augur data synth --days 730 --seed 42 --personas 4 --out $(DATA)
+	$(BIN)/augur data synth --days 730 --seed 42 --personas 12 --out $(DATA)
 	$(BIN)/augur train --data $(DATA) --out $(CHECKPOINT)
 	$(BIN)/augur evaluate $(CHECKPOINT)
 	$(BIN)/augur serve --models $(dir $(CHECKPOINT)) --default-model $(notdir $(CHECKPOINT))

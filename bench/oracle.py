@@ -54,8 +54,8 @@ def _latency(oracle, windows, candidates) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="augur bench oracle", description=__doc__)
-    ap.add_argument("--data", type=Path, default=Path("data/world-42x4.jsonl"),
-                    help="training data (default: make run's 730 days of four people); "
+    ap.add_argument("--data", type=Path, default=Path("data/world-42x12.jsonl"),
+                    help="training data (default: make run's 730 days of twelve people); "
                          "made with `augur data synth` if missing")
     ap.add_argument("--out", type=Path, default=Path("checkpoints/bench-oracle"),
                     help="where the trained checkpoint goes")
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     if ckpt is None:
         if not args.data.is_file():
             subprocess.run([sys.executable, "-m", "augur.cli", "data", "synth", "--days", "730",
-                            "--seed", "42", "--personas", "4", "--out", str(args.data)],
+                            "--seed", "42", "--personas", "12", "--out", str(args.data)],
                            check=True)
         train_s, train_mb = _train(args.data, args.out)
         ckpt = args.out

@@ -367,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--url", default=None,
                     help="load an already running server (loopback only) instead of starting "
                          "one; --models, --port and --batch-wait-ms are then ignored")
-    ap.add_argument("--data", type=Path, default=ROOT / "data" / "world-42x4.jsonl",
+    ap.add_argument("--data", type=Path, default=ROOT / "data" / "world-42x12.jsonl",
                     help="JSON Lines events for the windows (a short simulated stream if "
                          "missing)")
     ap.add_argument("--window", type=int, default=32, help="events per request (default 32)")
