@@ -135,3 +135,22 @@ def test_bidirectional_mean_pooled_model_trains_and_predicts(tmp_path, tiny_data
     assert summary["val_after_calibration"]["next_action_top1"] is not None
     events, cands, _ = scenario("pr_review")
     assert Oracle.load(tmp_path / "bi").predict(events, cands).next_actions
+
+
+def test_weight_average_warms_up_so_short_runs_are_not_stuck_at_the_init():
+    from augur.oracle.train import _Ema
+
+    model = torch.nn.Linear(1, 1, bias=False)
+    with torch.no_grad():
+        model.weight.fill_(0.0)
+    ema = _Ema(model, decay=0.995)
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+    ema.update(model)  # decay (1 + 1) / (10 + 1): mostly the new weights
+    assert ema.shadow["weight"].item() == pytest.approx(1 - 2 / 11)
+    for _ in range(140):
+        ema.update(model)
+    assert ema.shadow["weight"].item() > 0.99  # a fixed 0.995 would still be at 0.50
+    for _ in range(3000):
+        ema.update(model)
+    assert min(0.995, (1 + ema.updates) / (10 + ema.updates)) == 0.995
