@@ -40,7 +40,7 @@ LOOKBACK = 64  # events: how far back the context columns look (a window's last 
 # always has this much history, so training on streams and predicting on windows agree)
 SEEN_BINS = 14  # the event's artifact: none, not seen, or how long ago and by whom
 # What the world brings (not what the person does): an open item is an arrival on an
-# artifact the person has not acted on since.
+# artifact the person has not acted on since. "activity" is an imported log's one type.
 ARRIVAL_TYPES = tuple(t for t in EVENT_TYPES
                       if t not in {et for et, _ in ACTION_EVENT.values()} and t != "activity")
 PENDING_MAX = 8  # open items per arrival type are counted 0 to 8 or more
@@ -68,7 +68,8 @@ class Vocab:
                 "action": len(self.actions) + 3, "actor": ACTOR_BUCKETS,
                 "project": PROJECT_BUCKETS, "hour": 24, "clock": 144, "weekday": 7,
                 "importance": 11, "gap": GAP_BINS, "flags": 2 ** len(FLAG_NAMES),
-                "since_action": SINCE_BINS, "seen": SEEN_BINS, "open_top": 12,
+                "since_action": SINCE_BINS, "seen": SEEN_BINS,
+                "open_top": 12,  # importance deciles 0-10, and 11 for "nothing open"
                 **{f"open_{t}": PENDING_MAX + 1 for t in ARRIVAL_TYPES},
                 "kind": len(self.kinds) + 2, "recency": RECENCY_BINS + 1, "count": 9,
                 "last_type": len(self.types) + 2}
