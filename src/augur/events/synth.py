@@ -17,14 +17,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from augur.events.io import _umask
+from augur.events.io import _umask, write_jsonl
+from augur.events.persona import KnowledgeWorkerPersona
 
 
 def _one(seed: int, days: int, part: str) -> int:
-    from augur.events.io import write_jsonl
-    from augur.events.persona import KnowledgeWorkerPersona
-
-
     return write_jsonl(part, KnowledgeWorkerPersona(seed=seed).generate(days=days))
 
 
@@ -39,20 +36,19 @@ def synthesize(seeds: list[int], days: int, out: str | Path, jobs: int | None = 
     parts = [parts_dir / f"{seed}.jsonl" for seed in seeds]
     total = 0
     try:
-        bar = tqdm(total=len(seeds), unit="person", desc=f"simulating {days} days",
-                   disable=None)
-        if jobs == 1:
-            for seed, part in zip(seeds, parts, strict=True):
-                total += _one(seed, days, str(part))
-                bar.update(1)
-        else:
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
-                futures = [pool.submit(_one, seed, days, str(part))
-                           for seed, part in zip(seeds, parts, strict=True)]
-                for f in as_completed(futures):
-                    total += f.result()
+        with tqdm(total=len(seeds), unit="person", desc=f"simulating {days} days",
+                  disable=None) as bar:
+            if jobs == 1:
+                for seed, part in zip(seeds, parts, strict=True):
+                    total += _one(seed, days, str(part))
                     bar.update(1)
-        bar.close()
+            else:
+                with ProcessPoolExecutor(max_workers=jobs) as pool:
+                    futures = [pool.submit(_one, seed, days, str(part))
+                               for seed, part in zip(seeds, parts, strict=True)]
+                    for f in as_completed(futures):
+                        total += f.result()
+                        bar.update(1)
         joined = parts_dir / "joined.jsonl"
         with joined.open("wb") as dst:
             for part in parts:
