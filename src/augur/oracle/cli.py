@@ -18,6 +18,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", type=float, default=tc.lr, help=f"peak learning rate ({tc.lr})")
     p.add_argument("--no-curriculum", action="store_true",
                    help="train on full-length windows from the first epoch")
+    p.add_argument("--transition-prior", choices=("auto", "on", "off"), default="auto",
+                   help="start next-action logits from counted transitions: auto uses them "
+                        "on small data only (default auto)")
     p.add_argument("--pooling", choices=("last", "mean"), default=mc.pooling,
                    help="read the window at its last event or as a causal mean")
     p.add_argument("--attention", choices=("causal", "bidirectional"), default=mc.attention,
@@ -38,7 +41,9 @@ def run_train(args: argparse.Namespace) -> int:
 
     uri = args.tracking_uri or (default_tracking_uri(Path("mlruns")) if args.mlflow else None)
     tc = TrainConfig(seed=args.seed, epochs=args.epochs, lr=args.lr,
-                     use_curriculum=not args.no_curriculum, time_budget_s=args.time_budget,
+                     use_curriculum=not args.no_curriculum,
+                     transition_prior={"auto": None, "on": True, "off": False}[
+                         args.transition_prior], time_budget_s=args.time_budget,
                      tracking_uri=uri)
     mc = OracleConfig(pooling=args.pooling, attention=args.attention, n_layers=args.layers,
                       d_model=args.width)

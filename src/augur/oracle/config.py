@@ -56,6 +56,9 @@ class TrainConfig:
     use_curriculum: bool = True
     ema_decay: float = 0.995  # weights averaged over roughly the last 200 steps
     class_weighting: bool = True  # routing loss weighted by sqrt inverse lane frequency
+    # Next-action logits start from counted transitions (transition.py): True, False, or
+    # None for "only on small data" (fewer labelled steps than transition.SMALL_DATA).
+    transition_prior: bool | None = None
     patience: int = 3  # epochs without a better validation composite before stopping
     val_fraction: float = 0.1
     time_budget_s: float | None = None  # stop after this many seconds (sweeps)

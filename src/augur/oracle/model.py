@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from augur.oracle.config import OracleConfig
-from augur.oracle.features import CANDIDATE_FIELDS, EVENT_FIELDS
+from augur.oracle.features import CANDIDATE_FIELDS, EVENT_FIELDS, NONE_ACTION
 
 HEADS = ("next_action", "routing", "proactive", "delay", "relevance")
 CALIBRATED = ("next_action", "routing", "proactive")  # heads with a fitted temperature
@@ -110,6 +110,20 @@ class OracleModel(nn.Module):
         # Intervene at or above this calibrated probability; fitted for F1 on validation.
         self.register_buffer("proactive_threshold", torch.tensor(0.5))
         self.register_buffer("lane_weights", torch.ones(cfg.n_lanes))
+        # log P(next action | the event's action, or its type when it is not an action),
+        # counted on the training data (transition.py): the heads learn what the event
+        # sequence adds to it. Zeros (no prior) until training fills it in.
+        n_keys = cfg.sizes.get("action", 0) + cfg.sizes.get("type", 0)
+        self.register_buffer("transition", torch.zeros(n_keys, cfg.n_actions))
+        # The same keys' median delay, as a softplus input: the delay head starts from it.
+        self.register_buffer("delay_prior", torch.zeros(n_keys))
+
+    def transition_keys(self, events: torch.Tensor) -> torch.Tensor:
+        """(..., F) event ids -> (...) row of `transition`: the action id, or past the
+        action rows, the type id for events that are not the person's actions."""
+        action = events[..., EVENT_FIELDS.index("action")]
+        kind = events[..., EVENT_FIELDS.index("type")] + self.cfg.sizes["action"]
+        return torch.where(action == NONE_ACTION, kind, action)
 
     def encode(self, events: torch.Tensor, valid: torch.Tensor,
                at: torch.Tensor | None = None) -> torch.Tensor:
@@ -145,11 +159,15 @@ class OracleModel(nn.Module):
         query = self.heads["relevance"](h)  # (B, T, Dc) or (B, Dc)
         scores = (cand * query.unsqueeze(-2)).sum(-1) + self.candidate_bias(cand).squeeze(-1)
         scores = scores.masked_fill(~batch["candidate_valid"], float("-inf"))  # (B, [T,] K)
+        keys = self.transition_keys(batch["events"])  # (B, T)
+        if batch.get("at") is not None:
+            keys = keys[torch.arange(keys.shape[0], device=keys.device), batch["at"]]
         out = {
-            "next_action": self.heads["next_action"](h),  # (B, T, A) logits
+            "next_action": self.heads["next_action"](h) + self.transition[keys],  # logits
             "routing": self.heads["routing"](h),  # (B, T, 5) logits
             "proactive": self.heads["proactive"](h).squeeze(-1),  # (B, T) logit
-            "delay": F.softplus(self.heads["delay"](h).squeeze(-1)),  # (B, T) minutes
+            "delay": F.softplus(self.heads["delay"](h).squeeze(-1)
+                                + self.delay_prior[keys]),  # (B, T) minutes
             "relevance": scores,
         }
         if targets is None:

@@ -34,6 +34,7 @@ from augur.oracle.features import Featurizer, Vocab
 from augur.oracle.metrics import validation_metrics
 from augur.oracle.model import OracleModel
 from augur.oracle.tracking import make_tracker, run
+from augur.oracle.transition import delay_prior, transition_table, use_transition_prior
 
 
 def split(events: list[Event], val_fraction: float) -> tuple[list[list[Event]], list[list[Event]]]:
@@ -113,10 +114,16 @@ def _train(data: Path, out: Path, tc: TrainConfig, mc: OracleConfig | None,
         model.embed.set_vectors(texts.vectors)
     if tc.class_weighting:
         model.lane_weights.copy_(_lane_weights(tr))
+    prior = use_transition_prior(tc.transition_prior, tr)
+    if prior:
+        model.transition.copy_(transition_table(tr, model.transition_keys,
+                                                *model.transition.shape))
+        model.delay_prior.copy_(delay_prior(tr, model.transition_keys, len(model.delay_prior)))
     params = {"model": mc.to_json() | {"sizes": None}, "train": asdict(tc),
               "data": str(data), "params": sum(p.numel() for p in model.parameters())}
     with run(make_tracker(tc.tracking_uri), f"train-{Path(out).name}", params) as tracker:
         summary = _fit(model, tr, va, tc, rng, tracker, progress, on_step, started)
+        summary["transition_prior"] = prior
         if texts is not None:
             summary["backbone"] = {"name": mc.backbone, "texts": len(texts),
                                    "embed_seconds": round(texts.embed_seconds, 1)}

@@ -1,0 +1,69 @@
+"""The priors the oracle's next-action and delay heads start from, counted on the
+training streams per event key (the event's action, or its type): a smoothed
+first-order transition table, and the median delay to the next action.
+
+On a small log the network has few examples to learn transitions from; starting from
+the counts, it only has to learn what the rest of the window adds. Measured: on the
+receipt log (about 7,000 training steps) next-activity top-1 per case rose from 0.836
+to 0.850 (four seeds, each gained). On twelve simulated people (440,000 steps) the
+temporal hold-out did not move (0.445 against 0.437-0.446) and cold start fell
+(0.362 against 0.379): there the network learns transitions well itself, and the
+population's counts pulled new people towards other people's habits. So by default
+the prior is used on small data only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from augur.oracle.data import StreamArrays
+
+SMOOTHING = 1.0  # pseudo-counts of the marginal mixed into each row (as the harness's Markov)
+FLOOR = 0.5  # pseudo-count per action in the marginal: an unseen action keeps a finite logit
+MIN_DELAYS = 5  # delays a key needs for its own median
+SMALL_DATA = 50_000  # labelled training steps below which "auto" uses the prior
+
+
+def use_transition_prior(setting: bool | None, arrays: list[StreamArrays]) -> bool:
+    """The TrainConfig setting, or for None (auto) whether the data is small."""
+    if setting is not None:
+        return setting
+    return sum(int((a.next_action >= 0).sum()) for a in arrays) < SMALL_DATA
+
+
+def transition_table(arrays: list[StreamArrays], keys, n_keys: int,
+                     n_actions: int) -> torch.Tensor:
+    """(n_keys, n_actions) log-probabilities of the next action given the row key of the
+    current event; `keys` maps (N, F) event ids to (N,) row keys."""
+    counts = np.zeros((n_keys, n_actions))
+    for a in arrays:
+        has = a.next_action >= 0
+        k = keys(torch.from_numpy(a.events[has])).numpy()
+        np.add.at(counts, (k, a.next_action[has]), 1.0)
+    total = counts.sum(0) + FLOOR
+    marginal = total / total.sum()
+    rows = counts.sum(1, keepdims=True)
+    probs = (counts + SMOOTHING * marginal) / (rows + SMOOTHING)
+    return torch.from_numpy(np.log(probs)).float()
+
+
+def delay_prior(arrays: list[StreamArrays], keys, n_keys: int) -> torch.Tensor:
+    """(n_keys,) softplus inputs whose softplus is each key's median delay in minutes (the
+    optimum of the L1 loss on log minutes); keys seen fewer than MIN_DELAYS times get
+    the overall median."""
+    per: list[list[np.ndarray]] = [[] for _ in range(n_keys)]
+    every = []
+    for a in arrays:
+        k = keys(torch.from_numpy(a.events[a.delay_mask])).numpy()
+        d = a.delay[a.delay_mask]
+        every.append(d)
+        for key in np.unique(k):
+            per[key].append(d[k == key])
+    if not every or not sum(len(d) for d in every):
+        return torch.zeros(n_keys)
+    overall = float(np.median(np.concatenate(every)))
+    medians = np.array([float(np.median(np.concatenate(p))) if p and
+                        sum(len(x) for x in p) >= MIN_DELAYS else overall for p in per])
+    m = np.maximum(medians, 1e-3)
+    return torch.from_numpy(m + np.log(-np.expm1(-m))).float()  # softplus^-1, stable
