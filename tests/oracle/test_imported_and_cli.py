@@ -2,6 +2,9 @@
 commands train, evaluate and compare work end to end."""
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 from augur.cli import main
 from augur.events.io import read_jsonl
@@ -62,3 +65,20 @@ def test_evaluate_reports_an_imported_log_with_absent_heads(tmp_path, receipt_cs
     (es,) = report["eval_sets"].values()
     assert es["metrics"]["routing_accuracy"]["absent"] is True
     assert es["metrics"]["next_action_top1"]["value"] > 0.5
+
+
+
+def test_bench_oracle_measures_a_given_checkpoint(tiny_data, tiny_checkpoint):
+    """The benchmark's JSON on a checkpoint it did not train: training figures null,
+    latency from timed calls after the warm-up, and the harness report."""
+    bench = Path(__file__).resolve().parents[2] / "bench" / "oracle.py"
+    run = subprocess.run([sys.executable, str(bench), "--checkpoint", str(tiny_checkpoint),
+                          "--data", str(tiny_data)], capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    report = json.loads(run.stdout)
+    assert report["train_seconds"] is None and report["train_peak_rss_mb"] is None
+    assert 0 < report["predict_p50_ms"] <= report["predict_p99_ms"]
+    assert report["batch_windows_per_s"] > 0
+    assert report["params"] == Oracle.load(tiny_checkpoint).params
+    assert set(report["harness"]["eval_sets"]) == {"temporal", "cold_start"}
