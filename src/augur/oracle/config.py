@@ -56,8 +56,8 @@ class TrainConfig:
     use_curriculum: bool = True
     ema_decay: float = 0.995  # weights averaged over roughly the last 200 steps
     class_weighting: bool = True  # routing loss weighted by sqrt inverse lane frequency
-    # Next-action logits start from counted transitions (transition.py): True, False, or
-    # None for "only on small data" (fewer labelled steps than transition.SMALL_DATA).
+    # Next-action logits and delays start from counted priors (transition.py): True,
+    # False, or None for "only on small data" (under transition.SMALL_DATA labelled steps).
     transition_prior: bool | None = None
     patience: int = 3  # epochs without a better validation composite before stopping
     val_fraction: float = 0.1

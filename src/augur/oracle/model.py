@@ -159,9 +159,10 @@ class OracleModel(nn.Module):
         query = self.heads["relevance"](h)  # (B, T, Dc) or (B, Dc)
         scores = (cand * query.unsqueeze(-2)).sum(-1) + self.candidate_bias(cand).squeeze(-1)
         scores = scores.masked_fill(~batch["candidate_valid"], float("-inf"))  # (B, [T,] K)
-        keys = self.transition_keys(batch["events"])  # (B, T)
+        ev = batch["events"]  # the prior rows: of every event, or of the asked-for ones
         if batch.get("at") is not None:
-            keys = keys[torch.arange(keys.shape[0], device=keys.device), batch["at"]]
+            ev = ev[torch.arange(ev.shape[0], device=ev.device), batch["at"]]
+        keys = self.transition_keys(ev)  # (B, [T])
         out = {
             "next_action": self.heads["next_action"](h) + self.transition[keys],  # logits
             "routing": self.heads["routing"](h),  # (B, T, 5) logits

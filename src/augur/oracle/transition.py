@@ -52,18 +52,14 @@ def delay_prior(arrays: list[StreamArrays], keys, n_keys: int) -> torch.Tensor:
     """(n_keys,) softplus inputs whose softplus is each key's median delay in minutes (the
     optimum of the L1 loss on log minutes); keys seen fewer than MIN_DELAYS times get
     the overall median."""
-    per: list[list[np.ndarray]] = [[] for _ in range(n_keys)]
-    every = []
-    for a in arrays:
-        k = keys(torch.from_numpy(a.events[a.delay_mask])).numpy()
-        d = a.delay[a.delay_mask]
-        every.append(d)
-        for key in np.unique(k):
-            per[key].append(d[k == key])
-    if not every or not sum(len(d) for d in every):
+    ks = [keys(torch.from_numpy(a.events[a.delay_mask])).numpy() for a in arrays]
+    ds = [a.delay[a.delay_mask] for a in arrays]
+    k, d = np.concatenate(ks or [np.zeros(0, np.int64)]), np.concatenate(ds or [np.zeros(0)])
+    if not len(d):
         return torch.zeros(n_keys)
-    overall = float(np.median(np.concatenate(every)))
-    medians = np.array([float(np.median(np.concatenate(p))) if p and
-                        sum(len(x) for x in p) >= MIN_DELAYS else overall for p in per])
+    medians = np.full(n_keys, float(np.median(d)))
+    found, counts = np.unique(k, return_counts=True)
+    for key in found[counts >= MIN_DELAYS]:
+        medians[key] = np.median(d[k == key])
     m = np.maximum(medians, 1e-3)
     return torch.from_numpy(m + np.log(-np.expm1(-m))).float()  # softplus^-1, stable
