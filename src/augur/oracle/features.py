@@ -182,7 +182,9 @@ def context_columns(events: list[Event]) -> np.ndarray:
     """(T, len(CONTEXT_FIELDS)) int64: per event, what came before it (at most LOOKBACK
     events back, so a stream and a window ending at the same event agree):
 
-    - since_action: third-log2 minutes since the person's last action, or "none";
+    - since_action: third-log2 minutes since the person's last action, or "none" (this
+      one is not bounded by LOOKBACK: a 128-event window and its stream differ only when
+      the person took no action in the window's 127 earlier events);
     - seen: the event's artifact is absent (0), not seen before (1), or was last seen
       2^k events ago, by the person's action or by an arrival (2 + 2k + by_person);
     - open_<type>: artifacts with an arrival of that type the person has not acted on
