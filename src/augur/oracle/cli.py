@@ -21,6 +21,10 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--transition-prior", choices=("auto", "on", "off"), default="auto",
                    help="start next-action logits from counted transitions: auto uses them "
                         "on small data only (default auto)")
+    p.add_argument("--sim-targets", type=float, default=tc.sim_targets, metavar="W",
+                   help="weight in [0, 1] of the simulator's recorded next-action "
+                        "distribution in the next-action target, on synthetic data "
+                        f"(default {tc.sim_targets}: labels only)")
     p.add_argument("--pooling", choices=("last", "mean"), default=mc.pooling,
                    help="read the window at its last event or as a causal mean")
     p.add_argument("--attention", choices=("causal", "bidirectional"), default=mc.attention,
@@ -43,7 +47,8 @@ def run_train(args: argparse.Namespace) -> int:
     tc = TrainConfig(seed=args.seed, epochs=args.epochs, lr=args.lr,
                      use_curriculum=not args.no_curriculum,
                      transition_prior={"auto": None, "on": True, "off": False}[
-                         args.transition_prior], time_budget_s=args.time_budget,
+                         args.transition_prior], sim_targets=args.sim_targets,
+                     time_budget_s=args.time_budget,
                      tracking_uri=uri)
     mc = OracleConfig(pooling=args.pooling, attention=args.attention, n_layers=args.layers,
                       d_model=args.width)

@@ -59,7 +59,16 @@ class TrainConfig:
     # Next-action logits and delays start from counted priors (transition.py): True,
     # False, or None for "only on small data" (under transition.SMALL_DATA labelled steps).
     transition_prior: bool | None = None
+    # Weight of the simulator's recorded next-action distribution in the next-action
+    # target (0: labels only). It is privileged: synthetic data records the distribution
+    # each label was drawn from, a real log never does, so imported streams always
+    # train on labels. Off by default; docs/ORACLE.md has what it measured.
+    sim_targets: float = 0.0
     patience: int = 3  # epochs without a better validation composite before stopping
     val_fraction: float = 0.1
     time_budget_s: float | None = None  # stop after this many seconds (sweeps)
     tracking_uri: str | None = None  # MLflow store, e.g. sqlite:///mlruns/mlflow.db
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.sim_targets <= 1.0:
+            raise ValueError(f"sim_targets: expected a weight in [0, 1], got {self.sim_targets!r}")

@@ -33,6 +33,9 @@ class StreamArrays:
     delay: np.ndarray  # (N,) float32 minutes
     delay_mask: np.ndarray  # (N,) bool
     relevance: np.ndarray  # (N,) int64 target's index among candidates, -100 when absent
+    # The simulator's distribution over the next action where the data records it
+    # (synthetic streams): (N, A) float32, zero rows elsewhere; soft targets (train.py).
+    sim_next: np.ndarray
 
     def __len__(self) -> int:
         return len(self.events)
@@ -51,10 +54,15 @@ def stream_arrays(events: list[Event], feat: Featurizer, context: int) -> Stream
     cols = {k: np.full(n, -100, dtype=np.int64) for k in ("next_action", "routing", "relevance")}
     pro, pro_m = np.zeros(n, np.float32), np.zeros(n, bool)
     delay, delay_m = np.zeros(n, np.float32), np.zeros(n, bool)
+    sim_next = np.zeros((n, len(feat.vocab.actions)), np.float32)
     for i, e in enumerate(events):
         lab = e.labels
         if lab is None:
             continue
+        if e.sim is not None:
+            for a, p in e.sim.action_probs.items():
+                if a in action_ix:
+                    sim_next[i, action_ix[a]] = p
         cols["next_action"][i] = action_ix.get(lab.next_action, -100)
         if lab.lane is not None:
             cols["routing"][i] = LANES.index(lab.lane)
@@ -70,7 +78,7 @@ def stream_arrays(events: list[Event], feat: Featurizer, context: int) -> Stream
             if lab.target in ids:
                 cols["relevance"][i] = ids.index(lab.target)
     return StreamArrays(feat.events(events), cands, cvalid, cols["next_action"],
-                        cols["routing"], pro, pro_m, delay, delay_m, cols["relevance"])
+                        cols["routing"], pro, pro_m, delay, delay_m, cols["relevance"], sim_next)
 
 
 def chunks(arrays: list[StreamArrays], length: int, rng: np.random.Generator | None,
@@ -103,11 +111,13 @@ def collate(arrays: list[StreamArrays], pieces: list[tuple[int, int, int]],
     fl = {k: np.zeros((b, t), np.float32) for k in ("proactive", "delay")}
     ms = {k: np.zeros((b, t), bool) for k in ("proactive_mask", "delay_mask")}
     loss_mask = np.zeros((b, t), bool)
+    sim = np.zeros((b, t, first.sim_next.shape[1]), np.float32)
     for r, (s, lo, hi) in enumerate(pieces):
         a, n = arrays[s], hi - lo
         ev[r, :n], ca[r, :n], cv[r, :n] = a.events[lo:hi], a.candidates[lo:hi], \
             a.candidate_valid[lo:hi]
         valid[r, :n] = True
+        sim[r, :n] = a.sim_next[lo:hi]
         for k in ys:
             ys[k][r, :n] = getattr(a, k)[lo:hi]
         for k in fl:
@@ -124,4 +134,5 @@ def collate(arrays: list[StreamArrays], pieces: list[tuple[int, int, int]],
              "candidates": torch.from_numpy(ca), "candidate_valid": torch.from_numpy(cv)}
     targets = {k: torch.from_numpy(v) for k, v in {**ys, **fl, **ms}.items()}
     targets["loss_mask"] = torch.from_numpy(loss_mask)
+    targets["sim_next"] = torch.from_numpy(sim)
     return batch, targets

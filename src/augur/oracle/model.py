@@ -179,11 +179,14 @@ class OracleModel(nn.Module):
         """Sum of per-head losses; a head's missing labels (-100 / mask 0) are skipped."""
         terms = []
         on = y["loss_mask"]  # (B, T) which positions train
-        for head, weight in (("next_action", None), ("routing", self.lane_weights)):
-            labels = y[head].masked_fill(~on, -100)
-            if (labels != -100).any():
-                terms.append(F.cross_entropy(out[head].flatten(0, 1), labels.flatten(),
-                                             weight=weight, ignore_index=-100))
+        labels = y["next_action"].masked_fill(~on, -100)
+        if (labels != -100).any():
+            terms.append(_next_action_loss(out["next_action"], labels, y.get("sim_next"),
+                                           y.get("sim_weight", 0.0)))
+        labels = y["routing"].masked_fill(~on, -100)
+        if (labels != -100).any():
+            terms.append(F.cross_entropy(out["routing"].flatten(0, 1), labels.flatten(),
+                                         weight=self.lane_weights, ignore_index=-100))
         m = on & y["proactive_mask"]
         if m.any():
             terms.append(F.binary_cross_entropy_with_logits(out["proactive"][m],
@@ -211,3 +214,19 @@ class OracleModel(nn.Module):
             "delay": out["delay"],
             "relevance": out["relevance"],
         }
+
+
+def _next_action_loss(logits: torch.Tensor, labels: torch.Tensor, sim: torch.Tensor | None,
+                      sim_weight: float) -> torch.Tensor:
+    """Cross-entropy against the label, or where the data records the simulator's own
+    distribution, against sim_weight * that distribution + (1 - sim_weight) * the label:
+    the distribution a label was drawn from carries the same signal without its noise."""
+    if sim is None or sim_weight <= 0:  # labels only: the same kernel, the same bits as ever
+        return F.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100)
+    rows = labels != -100
+    logp = F.log_softmax(logits[rows], -1)  # (R, A)
+    hard = -logp.gather(1, labels[rows].unsqueeze(1)).squeeze(1)
+    target = sim[rows]
+    has = target.sum(-1) > 0
+    soft = -(target * logp).sum(-1)
+    return torch.where(has, (1 - sim_weight) * hard + sim_weight * soft, hard).mean()

@@ -174,6 +174,7 @@ def _fit(model, tr, va, tc: TrainConfig, rng, tracker, progress: bool,
                 break  # validate what there is, then stop (below)
             for g in opt.param_groups:
                 g["lr"] = tc.lr * schedule(step)
+            y["sim_weight"] = tc.sim_targets
             _, loss = model(batch, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
