@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from augur.cli import main
 from augur.events.io import read_jsonl
 from augur.oracle.config import OracleConfig
@@ -82,3 +84,11 @@ def test_bench_oracle_measures_a_given_checkpoint(tiny_data, tiny_checkpoint):
     assert report["batch_windows_per_s"] > 0
     assert report["params"] == Oracle.load(tiny_checkpoint).params
     assert set(report["harness"]["eval_sets"]) == {"temporal", "cold_start"}
+    for name, exp in report["expected_top1"].items():
+        # The ceiling picks the likeliest action, so nothing can expect more; and the
+        # model's expectation sits beside its sampled top-1 (the noise is about 0.01).
+        assert exp["markov"] <= exp["ceiling"] and exp["model"] <= exp["ceiling"]
+        top1 = report["harness"]["eval_sets"][name]["metrics"]["next_action_top1"]["value"]
+        assert abs(exp["model"] - top1) < 0.05
+        assert exp["headroom"] == pytest.approx(
+            (exp["model"] - exp["markov"]) / (exp["ceiling"] - exp["markov"]), abs=2e-3)
