@@ -58,7 +58,9 @@ def test_the_soft_loss_is_lowest_at_the_recorded_distribution():
 
 def test_synthetic_streams_carry_the_distribution_and_imported_logs_do_not(receipt_csv):
     events = KnowledgeWorkerPersona(3).generate(3)
-    a = stream_arrays(events, Featurizer(Vocab(ACTIONS)), 128)
+    assert stream_arrays(events, Featurizer(Vocab(ACTIONS)), 128).sim_next.shape == (
+        len(events), 0)  # not asked for: labels-only training carries none
+    a = stream_arrays(events, Featurizer(Vocab(ACTIONS)), 128, sim=True)
     labelled = a.next_action >= 0
     assert np.allclose(a.sim_next[labelled].sum(1), 1.0, atol=1e-3)
     assert (a.sim_next[~labelled] == 0).all()
@@ -73,7 +75,7 @@ def test_synthetic_streams_carry_the_distribution_and_imported_logs_do_not(recei
     imported = imported[:300]
     names = sorted({e.action for e in imported if e.action}
                    | {e.labels.next_action for e in imported if e.labels})
-    r = stream_arrays(imported, Featurizer(Vocab(tuple(names))), 128)
+    r = stream_arrays(imported, Featurizer(Vocab(tuple(names))), 128, sim=True)
     assert r.sim_next.shape == (300, len(names)) and not r.sim_next.any()
 
 

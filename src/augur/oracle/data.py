@@ -34,7 +34,8 @@ class StreamArrays:
     delay_mask: np.ndarray  # (N,) bool
     relevance: np.ndarray  # (N,) int64 target's index among candidates, -100 when absent
     # The simulator's distribution over the next action where the data records it
-    # (synthetic streams): (N, A) float32, zero rows elsewhere; soft targets (train.py).
+    # (synthetic streams): (N, A) float32, zero rows elsewhere; (N, 0) unless asked for
+    # (soft targets, TrainConfig.sim_targets), so labels-only training carries nothing.
     sim_next: np.ndarray
 
     def __len__(self) -> int:
@@ -44,8 +45,10 @@ class StreamArrays:
         return StreamArrays(*(getattr(self, f)[a:b] for f in self.__dataclass_fields__))
 
 
-def stream_arrays(events: list[Event], feat: Featurizer, context: int) -> StreamArrays:
-    """Features and labels for every step of one stream."""
+def stream_arrays(events: list[Event], feat: Featurizer, context: int,
+                  sim: bool = False) -> StreamArrays:
+    """Features and labels for every step of one stream; with `sim`, also the
+    simulator's next-action distributions."""
     n = len(events)
     index = artifact_index(events)
     action_ix = {a: i for i, a in enumerate(feat.vocab.actions)}
@@ -54,12 +57,12 @@ def stream_arrays(events: list[Event], feat: Featurizer, context: int) -> Stream
     cols = {k: np.full(n, -100, dtype=np.int64) for k in ("next_action", "routing", "relevance")}
     pro, pro_m = np.zeros(n, np.float32), np.zeros(n, bool)
     delay, delay_m = np.zeros(n, np.float32), np.zeros(n, bool)
-    sim_next = np.zeros((n, len(feat.vocab.actions)), np.float32)
+    sim_next = np.zeros((n, len(feat.vocab.actions) if sim else 0), np.float32)
     for i, e in enumerate(events):
         lab = e.labels
         if lab is None:
             continue
-        if e.sim is not None:
+        if sim and e.sim is not None:
             for a, p in e.sim.action_probs.items():
                 if a in action_ix:
                     sim_next[i, action_ix[a]] = p
@@ -111,7 +114,7 @@ def collate(arrays: list[StreamArrays], pieces: list[tuple[int, int, int]],
     fl = {k: np.zeros((b, t), np.float32) for k in ("proactive", "delay")}
     ms = {k: np.zeros((b, t), bool) for k in ("proactive_mask", "delay_mask")}
     loss_mask = np.zeros((b, t), bool)
-    sim = np.zeros((b, t, first.sim_next.shape[1]), np.float32)
+    sim = np.zeros((b, t, first.sim_next.shape[1]), np.float32)  # (b, t, 0) if not asked for
     for r, (s, lo, hi) in enumerate(pieces):
         a, n = arrays[s], hi - lo
         ev[r, :n], ca[r, :n], cv[r, :n] = a.events[lo:hi], a.candidates[lo:hi], \
@@ -134,5 +137,6 @@ def collate(arrays: list[StreamArrays], pieces: list[tuple[int, int, int]],
              "candidates": torch.from_numpy(ca), "candidate_valid": torch.from_numpy(cv)}
     targets = {k: torch.from_numpy(v) for k, v in {**ys, **fl, **ms}.items()}
     targets["loss_mask"] = torch.from_numpy(loss_mask)
-    targets["sim_next"] = torch.from_numpy(sim)
+    if sim.shape[-1]:
+        targets["sim_next"] = torch.from_numpy(sim)
     return batch, targets

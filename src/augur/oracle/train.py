@@ -104,7 +104,7 @@ def _train(data: Path, out: Path, tc: TrainConfig, mc: OracleConfig | None,
     feat = Featurizer(vocab, texts=texts)
     mc.sizes, mc.n_actions = vocab.sizes(), len(vocab.actions)
     train_streams, val_streams = split(events, tc.val_fraction)
-    tr = [stream_arrays(s, feat, mc.max_len) for s in train_streams]
+    tr = [stream_arrays(s, feat, mc.max_len, sim=tc.sim_targets > 0) for s in train_streams]
     va = [stream_arrays(s, feat, mc.max_len) for s in val_streams]
     if texts is not None:
         texts.fill(progress=progress)
