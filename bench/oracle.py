@@ -33,10 +33,11 @@ WARM_UP = 200  # windows predicted before timing starts
 TIMED = 2000  # timed single-window calls: p99 then rests on 20 calls, not 5
 
 
-def _train(data: Path, out: Path) -> tuple[float, float]:
+def _train(data: Path, strangers: Path, out: Path) -> tuple[float, float]:
     start = time.monotonic()
-    subprocess.run([sys.executable, "-m", "augur.cli", "train", "--data", str(data), "--out",
-                    str(out)], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "augur.cli", "train", "--data", str(data),
+                    "--strangers", str(strangers), "--out", str(out)],
+                   check=True, stdout=subprocess.DEVNULL)
     seconds = time.monotonic() - start
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
     return seconds, peak_kb / 1024
@@ -100,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=Path("data/world-42x12.jsonl"),
                     help="training data (default: make run's 730 days of twelve people); "
                          "made with `augur data synth` if missing")
+    ap.add_argument("--strangers", type=Path, default=Path("data/strangers-54x4.jsonl"),
+                    help="people kept out of training, for the new-person temperatures "
+                         "(default: make run's 30 days of personas 54-57); made if missing")
     ap.add_argument("--out", type=Path, default=Path("checkpoints/bench-oracle"),
                     help="where the trained checkpoint goes")
     ap.add_argument("--checkpoint", type=Path, default=None,
@@ -117,7 +121,11 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run([sys.executable, "-m", "augur.cli", "data", "synth", "--days", "730",
                             "--seed", "42", "--personas", "12", "--out", str(args.data)],
                            check=True)
-        train_s, train_mb = _train(args.data, args.out)
+        if not args.strangers.is_file():
+            subprocess.run([sys.executable, "-m", "augur.cli", "data", "synth", "--days", "30",
+                            "--seed", "54", "--personas", "4", "--out", str(args.strangers)],
+                           check=True)
+        train_s, train_mb = _train(args.data, args.strangers, args.out)
         ckpt = args.out
     oracle = Oracle.load(ckpt)
     events = read_jsonl(args.data)[-(2000 + 7 * WARM_UP):]

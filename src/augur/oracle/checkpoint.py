@@ -89,6 +89,9 @@ def load_checkpoint(path: Path) -> tuple[OracleModel, Vocab, dict[str, Any]]:
         state = load_file(str(path / WEIGHTS))
     except (SafetensorError, OSError) as exc:
         raise CheckpointError(f"{path / WEIGHTS}: unreadable weights ({exc})") from None
+    if "stranger_temperature" not in state and "temperature" in state:
+        # Older checkpoints: no stranger temperatures, and no Vocab.selves to use them.
+        state["stranger_temperature"] = state["temperature"].clone()
     expected, got = set(model.state_dict()), set(state)
     if expected != got:
         raise CheckpointError(f"{path / WEIGHTS}: missing tensors {sorted(expected - got)}, "

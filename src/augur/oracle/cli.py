@@ -25,6 +25,14 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="weight in [0, 1] of the simulator's recorded next-action "
                         "distribution in the next-action target, on synthetic data "
                         f"(default {tc.sim_targets}: labels only)")
+    p.add_argument("--identity-dropout", type=float, default=tc.identity_dropout, metavar="P",
+                   help="share in [0, 1) of training chunks whose person is shown as a "
+                        "stranger, so new people get a trained token "
+                        f"(default {tc.identity_dropout})")
+    p.add_argument("--strangers", type=Path, default=None, metavar="FILE",
+                   help="JSON Lines events of people kept out of training: fits the "
+                        "temperatures for people the model never met (needs "
+                        "--identity-dropout > 0)")
     p.add_argument("--pooling", choices=("last", "mean"), default=mc.pooling,
                    help="read the window at its last event or as a causal mean")
     p.add_argument("--attention", choices=("causal", "bidirectional"), default=mc.attention,
@@ -48,16 +56,24 @@ def run_train(args: argparse.Namespace) -> int:
                      use_curriculum=not args.no_curriculum,
                      transition_prior={"auto": None, "on": True, "off": False}[
                          args.transition_prior], sim_targets=args.sim_targets,
+                     identity_dropout=args.identity_dropout,
                      time_budget_s=args.time_budget,
                      tracking_uri=uri)
     mc = OracleConfig(pooling=args.pooling, attention=args.attention, n_layers=args.layers,
                       d_model=args.width)
     print(f"train: {tc}\nmodel: {mc}")
-    summary = train(args.data, args.out, tc, mc)
+    summary = train(args.data, args.out, tc, mc, strangers=args.strangers)
     final = summary["val_after_calibration"]
     print(f"wrote {args.out}: {summary['epochs_run']} epochs in {summary['seconds']} s, "
           f"validation composite {final['composite']:.4f}, "
           f"next-action top-1 {final['next_action_top1']:.4f}")
+    if "strangers" in summary:
+        st = summary["strangers"]
+        print(f"strangers ({st['streams']} people, {st['steps']} steps): next-action top-1 "
+              f"{st['after_calibration']['next_action_top1']:.4f}, ECE "
+              f"{st['before_calibration']['calibration_ece']:.4f} -> "
+              f"{st['after_calibration']['calibration_ece']:.4f} at temperatures "
+              f"{st['temperature']}")
     return 0
 
 

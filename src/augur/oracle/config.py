@@ -64,6 +64,11 @@ class TrainConfig:
     # each label was drawn from, a real log never does, so imported streams always
     # train on labels. Off by default; docs/ORACLE.md has what it measured.
     sim_targets: float = 0.0
+    # Share of training chunks whose person is shown as someone the model never met
+    # (features.ANON_ACTOR in place of their own actor): the anonymous token learns what
+    # people share, which is what a new person gets. 0: no dropout, and every actor keeps
+    # its hash bucket, as before. docs/ORACLE.md has what 0.1 and 0.2 measured.
+    identity_dropout: float = 0.1
     patience: int = 3  # epochs without a better validation composite before stopping
     val_fraction: float = 0.1
     time_budget_s: float | None = None  # stop after this many seconds (sweeps)
@@ -72,3 +77,6 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if not 0.0 <= self.sim_targets <= 1.0:
             raise ValueError(f"sim_targets: expected a weight in [0, 1], got {self.sim_targets!r}")
+        if not 0.0 <= self.identity_dropout < 1.0:
+            raise ValueError("identity_dropout: expected a share in [0, 1), got "
+                             f"{self.identity_dropout!r}")

@@ -16,9 +16,17 @@ import torch
 
 from augur.events.schema import Event
 from augur.events.vocab import LANES
-from augur.oracle.features import CANDIDATE_FIELDS, Featurizer, artifact_index
+from augur.oracle.features import (
+    ANON_ACTOR,
+    BASE_FIELDS,
+    CANDIDATE_FIELDS,
+    Featurizer,
+    artifact_index,
+    is_self,
+)
 
 MAX_CANDIDATES = 8
+ACTOR_COLUMN = BASE_FIELDS.index("actor")
 
 
 @dataclass
@@ -37,6 +45,7 @@ class StreamArrays:
     # (synthetic streams): (N, A) float32, zero rows elsewhere; (N, 0) unless asked for
     # (soft targets, TrainConfig.sim_targets), so labels-only training carries nothing.
     sim_next: np.ndarray
+    own: np.ndarray  # (N,) bool: the person's own events (features.is_self)
 
     def __len__(self) -> int:
         return len(self.events)
@@ -81,7 +90,8 @@ def stream_arrays(events: list[Event], feat: Featurizer, context: int,
             if lab.target in ids:
                 cols["relevance"][i] = ids.index(lab.target)
     return StreamArrays(feat.events(events), cands, cvalid, cols["next_action"],
-                        cols["routing"], pro, pro_m, delay, delay_m, cols["relevance"], sim_next)
+                        cols["routing"], pro, pro_m, delay, delay_m, cols["relevance"], sim_next,
+                        np.array([is_self(e) for e in events], dtype=bool))
 
 
 def chunks(arrays: list[StreamArrays], length: int, rng: np.random.Generator | None,
@@ -101,8 +111,11 @@ def chunks(arrays: list[StreamArrays], length: int, rng: np.random.Generator | N
 
 
 def collate(arrays: list[StreamArrays], pieces: list[tuple[int, int, int]],
-            last_only: bool = False, score_from: list[int] | None = None) -> tuple[dict, dict]:
-    """Right-padded batch tensors and targets for the given chunks."""
+            last_only: bool = False, score_from: list[int] | None = None,
+            anon: np.ndarray | None = None) -> tuple[dict, dict]:
+    """Right-padded batch tensors and targets for the given chunks. Where `anon[r]` is
+    set, chunk r's own events show ANON_ACTOR, as a person the model never met would
+    (identity dropout)."""
     t = max(hi - lo for _, lo, hi in pieces)
     b = len(pieces)
     first = arrays[pieces[0][0]]
@@ -119,6 +132,8 @@ def collate(arrays: list[StreamArrays], pieces: list[tuple[int, int, int]],
         a, n = arrays[s], hi - lo
         ev[r, :n], ca[r, :n], cv[r, :n] = a.events[lo:hi], a.candidates[lo:hi], \
             a.candidate_valid[lo:hi]
+        if anon is not None and anon[r]:
+            ev[r, :n, ACTOR_COLUMN][a.own[lo:hi]] = ANON_ACTOR
         valid[r, :n] = True
         sim[r, :n] = a.sim_next[lo:hi]
         for k in ys:

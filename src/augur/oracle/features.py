@@ -30,6 +30,10 @@ if TYPE_CHECKING:  # backbone.py imports torch; features.py stays without it
 PAD, UNK = 0, 1  # reserved ids in every categorical vocabulary
 NONE_ACTION = 2  # "this event is not one of the person's actions"
 ACTOR_BUCKETS = 64
+# The actor id of a person the model never trained on, in place of their own hash bucket
+# (only in models that know who they trained on: Vocab.selves). An untrained bucket is a
+# random vector, and a bucket shared with a trained person is that person's habits.
+ANON_ACTOR = ACTOR_BUCKETS
 PROJECT_BUCKETS = 32
 GAP_BINS = 34  # half-log2 minutes since the previous event, plus "first"
 RECENCY_BINS = 10  # log2 events since the candidate was last seen, plus "never"
@@ -62,10 +66,15 @@ class Vocab:
     types: tuple[str, ...] = EVENT_TYPES
     sources: tuple[str, ...] = SOURCES
     kinds: tuple[str, ...] = ARTIFACT_KINDS
+    # The people (an event's actor that is also its stream) the model trained on; any
+    # other person's own events get ANON_ACTOR. None: every actor keeps its hash bucket
+    # (models trained without identity dropout).
+    selves: tuple[str, ...] | None = None
 
     def sizes(self) -> dict[str, int]:
         return {"type": len(self.types) + 2, "source": len(self.sources) + 2,
-                "action": len(self.actions) + 3, "actor": ACTOR_BUCKETS,
+                "action": len(self.actions) + 3,
+                "actor": ACTOR_BUCKETS + (self.selves is not None),
                 "project": PROJECT_BUCKETS, "hour": 24, "clock": 144, "weekday": 7,
                 "importance": 11, "gap": GAP_BINS, "flags": 2 ** len(FLAG_NAMES),
                 "since_action": SINCE_BINS, "seen": SEEN_BINS,
@@ -75,13 +84,15 @@ class Vocab:
                 "last_type": len(self.types) + 2}
 
     def to_json(self) -> dict:
-        return {"actions": list(self.actions), "types": list(self.types),
-                "sources": list(self.sources), "kinds": list(self.kinds)}
+        d = {"actions": list(self.actions), "types": list(self.types),
+             "sources": list(self.sources), "kinds": list(self.kinds)}
+        return d if self.selves is None else d | {"selves": list(self.selves)}
 
     @classmethod
     def from_json(cls, d: dict) -> Vocab:
+        selves = d.get("selves")
         return cls(tuple(d["actions"]), tuple(d["types"]), tuple(d["sources"]),
-                   tuple(d["kinds"]))
+                   tuple(d["kinds"]), None if selves is None else tuple(selves))
 
 
 class Featurizer:
@@ -97,6 +108,7 @@ class Featurizer:
         self._source = {s: i + 2 for i, s in enumerate(vocab.sources)}
         self._action = {a: i + 3 for i, a in enumerate(vocab.actions)}
         self._kind = {k: i + 2 for i, k in enumerate(vocab.kinds)}
+        self._selves = None if vocab.selves is None else frozenset(vocab.selves)
         self._warned: set[tuple[str, str]] = set()
         # Sliding windows share events: cache rows by (event, previous event) identity.
         # The cache holds the events themselves, so their ids cannot be reused meanwhile.
@@ -151,10 +163,15 @@ class Featurizer:
         # Habits run on the clock (email hours, lunch, meetings): 10-minute resolution.
         row = (self._lookup(self._type, e.type, "type"),
                self._lookup(self._source, e.source, "source"), action,
-               _bucket(e.actor, ACTOR_BUCKETS), _bucket(e.project, PROJECT_BUCKETS),
+               self._actor(e), _bucket(e.project, PROJECT_BUCKETS),
                local.hour, (local.hour * 60 + local.minute) // 10, local.weekday(),
                round(e.importance * 10), gap, flags)
         return row if self.texts is None else (*row, self.texts.id(e))
+
+    def _actor(self, e: Event) -> int:
+        if self._selves is not None and is_self(e) and e.actor not in self._selves:
+            return ANON_ACTOR
+        return _bucket(e.actor, ACTOR_BUCKETS)
 
     def candidates(self, events: list[Event], index: dict[str, list[int]], end: int,
                    start: int, candidates: list[Artifact]) -> np.ndarray:
@@ -256,6 +273,11 @@ def artifact_index(events: list[Event]) -> dict[str, list[int]]:
         if isinstance(aid, str):
             index.setdefault(aid, []).append(i)
     return index
+
+
+def is_self(e: Event) -> bool:
+    """The event is the person's own: its actor is the person whose stream it is."""
+    return bool(e.actor) and e.actor == e.stream
 
 
 @functools.lru_cache(maxsize=1 << 16)  # actors and projects repeat: hash each once

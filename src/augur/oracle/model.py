@@ -107,6 +107,10 @@ class OracleModel(nn.Module):
         self.candidate_bias = nn.Linear(cfg.d_candidate, 1)
         # One temperature per classification head, fitted after training (calibrate.py).
         self.register_buffer("temperature", torch.ones(len(CALIBRATED)))
+        # The same for windows of a person the model never trained on (features.ANON_ACTOR):
+        # fitted on people held out of training, who need a warmer softmax than the
+        # training people's later days.
+        self.register_buffer("stranger_temperature", torch.ones(len(CALIBRATED)))
         # Intervene at or above this calibrated probability; fitted for F1 on validation.
         self.register_buffer("proactive_threshold", torch.tensor(0.5))
         self.register_buffer("lane_weights", torch.ones(cfg.n_lanes))
@@ -200,9 +204,13 @@ class OracleModel(nn.Module):
             terms.append(F.cross_entropy(out["relevance"][rows], labels[rows]))
         return torch.stack(terms).sum()
 
-    def calibrated(self, out: dict) -> dict:
-        """Probabilities with the fitted temperatures applied."""
+    def calibrated(self, out: dict, stranger: torch.Tensor | None = None) -> dict:
+        """Probabilities with the fitted temperatures applied; `stranger` (B,) bool marks
+        the windows of people the model never trained on, which get theirs."""
         t = self.temperature
+        if stranger is not None:  # per window: (B, 1) for the softmaxes, (B,) for proactive
+            per = torch.where(stranger[:, None], self.stranger_temperature, t)  # (B, 3)
+            t = (per[:, 0:1], per[:, 1:2], per[:, 2])
         # The routing loss weighted lanes by w; its softmax then estimates w * p(lane), so
         # dividing w back out (logit adjustment) gives p(lane) again: rare lanes still got
         # their gradient in training, and the argmax and calibration follow the true prior.

@@ -16,8 +16,8 @@ import torch
 from augur.events.schema import Artifact, Event, ObservedEvent
 from augur.events.vocab import LANES
 from augur.oracle.checkpoint import load_checkpoint
-from augur.oracle.data import MAX_CANDIDATES
-from augur.oracle.features import Featurizer, artifact_index
+from augur.oracle.data import ACTOR_COLUMN, MAX_CANDIDATES
+from augur.oracle.features import ANON_ACTOR, Featurizer, artifact_index
 
 
 @dataclass
@@ -99,11 +99,18 @@ class Oracle:
                  "at": torch.tensor([len(r[0]) - 1 for r in rows])}
         with torch.inference_mode():
             out, _ = self.model(batch)
-            p = self.model.calibrated(out)
+            p = self.model.calibrated(out, self._strangers(ev))
         pick = {k: v.numpy() for k, v in p.items()}
         pick["relevance"] = [pick["relevance"][i, : len(rows[i][1])] for i in range(b)]
         pick["candidate_ids"] = [r[2] for r in rows]
         return pick
+
+    def _strangers(self, ev: np.ndarray) -> torch.Tensor | None:
+        """(B,) windows showing a person the model never trained on; None for a model that
+        does not tell people apart (Vocab.selves is None)."""
+        if self.vocab.selves is None:
+            return None
+        return torch.from_numpy((ev[..., ACTOR_COLUMN] == ANON_ACTOR).any(1))
 
     def _features(self, window: list, cands: list | None, i: int):
         if not window:

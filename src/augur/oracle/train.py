@@ -13,7 +13,7 @@ import hashlib
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from augur.oracle.calibrate import fit_temperature
 from augur.oracle.checkpoint import save_checkpoint
 from augur.oracle.config import OracleConfig, TrainConfig
 from augur.oracle.data import StreamArrays, chunks, collate, stream_arrays
-from augur.oracle.features import Featurizer, Vocab
+from augur.oracle.features import Featurizer, Vocab, is_self
 from augur.oracle.metrics import validation_metrics
 from augur.oracle.model import OracleModel
 from augur.oracle.tracking import make_tracker, run
@@ -69,11 +69,18 @@ def data_vocab(events: list[Event]) -> Vocab:
 
 
 def train(data: Path, out: Path, tc: TrainConfig, mc: OracleConfig | None = None,
-          progress: bool = True, on_step: Callable[[dict], None] | None = None) -> dict[str, Any]:
+          progress: bool = True, on_step: Callable[[dict], None] | None = None,
+          strangers: Path | None = None) -> dict[str, Any]:
     """Train on a JSON Lines file and write a checkpoint to `out`; returns the summary.
-    `on_step`, if given, gets {step, total, epoch, loss, best_val} after every step."""
+    `on_step`, if given, gets {step, total, epoch, loss, best_val} after every step.
+    `strangers`, a JSON Lines file of people kept out of training, fits the temperatures
+    for people the model never met (it needs identity dropout, which tells them apart)."""
+    if strangers is not None and not tc.identity_dropout:
+        raise ValueError("strangers: a model tells a new person from a known one only when "
+                         "trained with identity dropout; set identity_dropout > 0 "
+                         "(--identity-dropout) or leave out the strangers file")
     with _deterministic():
-        return _train(data, out, tc, mc, progress, on_step)
+        return _train(data, out, tc, mc, progress, on_step, strangers)
 
 
 @contextlib.contextmanager
@@ -89,7 +96,8 @@ def _deterministic():
 
 
 def _train(data: Path, out: Path, tc: TrainConfig, mc: OracleConfig | None,
-           progress: bool, on_step: Callable[[dict], None] | None) -> dict[str, Any]:
+           progress: bool, on_step: Callable[[dict], None] | None,
+           strangers: Path | None) -> dict[str, Any]:
     started = time.monotonic()  # a time budget covers reading and embedding too
     torch.manual_seed(tc.seed)
     rng = np.random.default_rng(tc.seed)
@@ -101,9 +109,12 @@ def _train(data: Path, out: Path, tc: TrainConfig, mc: OracleConfig | None,
         from augur.oracle.backbone import EventTexts
 
         texts = EventTexts(mc.backbone)
+    train_streams, val_streams = split(events, tc.val_fraction)
+    if tc.identity_dropout > 0:
+        vocab = replace(vocab, selves=tuple(sorted(
+            {e.actor for s in train_streams for e in s if is_self(e)})))
     feat = Featurizer(vocab, texts=texts)
     mc.sizes, mc.n_actions = vocab.sizes(), len(vocab.actions)
-    train_streams, val_streams = split(events, tc.val_fraction)
     tr = [stream_arrays(s, feat, mc.max_len, sim=tc.sim_targets > 0) for s in train_streams]
     va = [stream_arrays(s, feat, mc.max_len) for s in val_streams]
     if texts is not None:
@@ -130,6 +141,9 @@ def _train(data: Path, out: Path, tc: TrainConfig, mc: OracleConfig | None,
         raw, val_y = validation_outputs(model, va)  # temperatures do not change raw logits
         _calibrate(model, raw, val_y)
         summary["val_after_calibration"] = validation_metrics(model.calibrated(raw), val_y)
+        model.stranger_temperature.copy_(model.temperature)
+        if strangers is not None:
+            summary["strangers"] = _calibrate_strangers(model, feat, strangers)
         meta = {"harness_version": _harness_version(), "train_config": asdict(tc),
                 "created": datetime.now(UTC).isoformat(timespec="seconds"),
                 "params": params["params"],
@@ -168,8 +182,11 @@ def _fit(model, tr, va, tc: TrainConfig, rng, tracker, progress: bool,
         order = rng.permutation(len(pieces))
         per = _per_batch(tr, length, tc)
         for i in range(0, len(order), per):
-            batch, y = collate(tr, [pieces[j] for j in order[i:i + per]],
-                               last_only=model.cfg.attention == "bidirectional")
+            group = [pieces[j] for j in order[i:i + per]]
+            # Drawn only when asked for, so the default run's random stream is unchanged.
+            anon = rng.random(len(group)) < tc.identity_dropout if tc.identity_dropout else None
+            batch, y = collate(tr, group, last_only=model.cfg.attention == "bidirectional",
+                               anon=anon)
             if out_of_time():
                 break  # validate what there is, then stop (below)
             for g in opt.param_groups:
@@ -293,18 +310,44 @@ def _validate(model: OracleModel, va: list[StreamArrays]) -> dict[str, float | N
 
 def _calibrate(model: OracleModel, out: dict, y: dict) -> None:
     """Fit the temperatures, then the proactive threshold, on raw validation outputs."""
+    model.temperature.copy_(_temperatures(out, y))
+    keep = y["proactive_mask"]
+    if keep.any():
+        probs = model.calibrated(out)["proactive"][keep].numpy()
+        _, threshold = best_threshold_f1(probs, y["proactive"][keep].numpy().astype(bool))
+        model.proactive_threshold.fill_(float(threshold))
+
+
+def _temperatures(out: dict, y: dict) -> torch.Tensor:
+    """One temperature per calibrated head, each minimising NLL where its labels exist."""
     temps = []
     for head, labels, binary in (("next_action", y["next_action"], False),
                                  ("routing", y["routing"], False),
                                  ("proactive", y["proactive"], True)):
         keep = (y["proactive_mask"] if binary else labels != -100)
         temps.append(fit_temperature(out[head][keep], labels[keep], binary=binary))
-    model.temperature.copy_(torch.tensor(temps))
-    keep = y["proactive_mask"]
-    if keep.any():
-        probs = model.calibrated(out)["proactive"][keep].numpy()
-        _, threshold = best_threshold_f1(probs, y["proactive"][keep].numpy().astype(bool))
-        model.proactive_threshold.fill_(float(threshold))
+    return torch.tensor(temps)
+
+
+def _calibrate_strangers(model: OracleModel, feat: Featurizer, path: Path) -> dict[str, Any]:
+    """Fit stranger_temperature on the streams of people kept out of training, scored from
+    their first event as the harness's cold start is; returns what it measured."""
+    streams = list(group_streams(read_jsonl(path)).values())
+    known = sorted({e.actor for s in streams for e in s if is_self(e)} & set(feat.vocab.selves))
+    if known:
+        raise ValueError(f"strangers: {path} holds people the model trained on ({', '.join(known)}"
+                         "); it must hold only people kept out of the training data")
+    arrays = [stream_arrays(s, feat, model.cfg.max_len) for s in streams]
+    raw, y = validation_outputs(model, arrays)
+    if not (y["next_action"] != -100).any():
+        raise ValueError(f"strangers: {path} has no labelled steps to calibrate on")
+    model.stranger_temperature.copy_(_temperatures(raw, y))
+    everyone = torch.ones(len(y["next_action"]), dtype=torch.bool)
+    return {"path": str(path), "streams": len(streams),
+            "steps": int((y["next_action"] != -100).sum()),
+            "temperature": [round(float(t), 4) for t in model.stranger_temperature],
+            "before_calibration": validation_metrics(model.calibrated(raw), y),
+            "after_calibration": validation_metrics(model.calibrated(raw, everyone), y)}
 
 
 def _lane_weights(arrays: list[StreamArrays]) -> torch.Tensor:
