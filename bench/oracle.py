@@ -6,7 +6,7 @@ Trains on the 730-day data in a child process (wall time and peak RSS of that
 process), then measures in process: parameters, checkpoint size, single-window
 predict latency (p50, p99 over 2,000 calls of a 128-event window, after 200
 warm-up calls on other windows), batched throughput (64 windows of 128 events),
-the harness report, and `expected_top1`. With --checkpoint, training is skipped
+the harness report, `expected_top1` and `expected_ece`. With --checkpoint, training is skipped
 and its figures are null.
 
 `expected_top1` scores each pick by the simulator's probability that it is right,
@@ -14,6 +14,12 @@ instead of by whether the one sampled label matched: the same quantity as top-1
 without the sampling noise of one hold-out (on the 1,967 temporal steps, top-1's
 standard error is about 0.011, so changes of half a point are otherwise invisible).
 It is a measurement aid beside the harness, which stays the judge.
+
+`expected_ece` does the same for calibration: `model` is the harness's 15-bin ECE with
+each pick's correctness replaced by the simulator's probability of it (0 for a model
+that is calibrated in truth), and `floor` the mean harness ECE that the simulator's own,
+perfectly calibrated probabilities score over 200 label sets drawn from them: what
+sampling alone costs on that many steps.
 """
 
 from __future__ import annotations
@@ -75,25 +81,55 @@ def _expected(truth: np.ndarray, probs: np.ndarray) -> float:
     return float(truth[np.arange(len(truth)), probs.argmax(1)].mean())
 
 
-def _expected_top1(predictor) -> dict[str, dict[str, float]]:
-    """Per synthetic eval set: mean simulator probability of the model's, Markov's and
-    the ceiling's top pick, and the share of Markov-to-ceiling headroom the model takes."""
+def _expected_scores(predictor) -> tuple[dict, dict]:
+    """Per synthetic eval set: (1) mean simulator probability of the model's, Markov's and
+    the ceiling's top pick, and the share of Markov-to-ceiling headroom the model takes;
+    (2) the model's ECE against the simulator's probabilities, and the sampling floor."""
     from augur.harness.baselines import make_baseline
     from augur.harness.evalsets import synthetic_eval_sets
     from augur.harness.evaluate import ceiling_predictions, queries_for
     from augur.harness.manifest import load_manifest
 
-    out = {}
+    top1, ece = {}, {}
     for es in synthetic_eval_sets(load_manifest()["data"]):
         queries, steps = queries_for(es)
         truth = ceiling_predictions(steps, es.actions).action_probs
         markov = make_baseline("markov").fit(es.train, es.actions)
-        m = _expected(truth, predictor.predict(queries, es.actions).action_probs)
+        probs = predictor.predict(queries, es.actions).action_probs
+        m = _expected(truth, probs)
         b = _expected(truth, markov.predict(queries, es.actions).action_probs)
         c = float(truth.max(1).mean())
-        out[es.name] = {"model": round(m, 4), "markov": round(b, 4), "ceiling": round(c, 4),
-                        "headroom": round((m - b) / (c - b), 4)}
-    return out
+        top1[es.name] = {"model": round(m, 4), "markov": round(b, 4), "ceiling": round(c, 4),
+                         "headroom": round((m - b) / (c - b), 4)}
+        ece[es.name] = {"model": round(_truth_ece(truth, probs), 4),
+                        "floor": round(_ece_floor(truth), 4)}
+    return top1, ece
+
+
+def _truth_ece(truth: np.ndarray, probs: np.ndarray) -> float:
+    """The harness's ECE (15 equal bins of top-1 confidence), with each pick scored by the
+    simulator's probability that it is right instead of by one sampled label."""
+    from augur.harness.constants import ECE_BINS
+
+    conf = probs.max(1)
+    right = truth[np.arange(len(truth)), probs.argmax(1)]
+    edges = np.linspace(0.0, 1.0, ECE_BINS + 1)
+    bins = np.clip(np.searchsorted(edges, conf, side="left") - 1, 0, ECE_BINS - 1)
+    return float(np.abs(np.bincount(bins, right - conf, ECE_BINS)).sum() / len(truth))
+
+
+def _ece_floor(truth: np.ndarray, draws: int = 200) -> float:
+    """Mean harness ECE of the simulator's own probabilities over label sets drawn from
+    them (seeded): calibrated in truth, they still score this on a sample this size."""
+    from augur.harness.metrics import expected_calibration_error
+
+    rng = np.random.default_rng(0)
+    cum = truth.cumsum(1)
+    last = truth.shape[1] - 1
+    scores = [expected_calibration_error(
+        truth, np.minimum((cum < rng.random((len(truth), 1))).sum(1), last))
+        for _ in range(draws)]
+    return float(np.mean(scores))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,8 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         "torch_threads": torch.get_num_threads(),
         **_latency(oracle, windows, candidates),
         "harness": build_report(OraclePredictor(oracle), None, None, progress=False),
-        "expected_top1": _expected_top1(OraclePredictor(oracle)),
     }
+    report["expected_top1"], report["expected_ece"] = _expected_scores(OraclePredictor(oracle))
     print(json.dumps(report, indent=2))
     return 0
 

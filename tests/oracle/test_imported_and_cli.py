@@ -92,3 +92,10 @@ def test_bench_oracle_measures_a_given_checkpoint(tiny_data, tiny_checkpoint):
         assert abs(exp["model"] - top1) < 0.05
         assert exp["headroom"] == pytest.approx(
             (exp["model"] - exp["markov"]) / (exp["ceiling"] - exp["markov"]), abs=2e-3)
+        # ECE against the truth: near the harness's for this weak model (its miscalibration
+        # dwarfs the sampling floor), and the floor is what sampling costs: above zero,
+        # below the few-point noise of a few thousand steps.
+        ece = report["expected_ece"][name]
+        sampled = report["harness"]["eval_sets"][name]["metrics"]["calibration_ece"]["value"]
+        assert abs(ece["model"] - sampled) < 0.05
+        assert 0.002 < ece["floor"] < 0.05
