@@ -3,6 +3,7 @@ validation data by minimising NLL after training (Guo et al., 2017)."""
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -24,3 +25,61 @@ def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, binary: bool = F
 
     opt.step(nll)
     return float(log_t.detach().exp().clamp(0.05, 20.0))
+
+
+TOP_LABEL_KNOTS = 21  # points of the top-label map: quantiles of the fitting confidences
+
+
+def identity_top_label_map() -> torch.Tensor:
+    """(2, TOP_LABEL_KNOTS): x then y of a map that changes nothing."""
+    x = torch.linspace(0.0, 1.0, TOP_LABEL_KNOTS)
+    return torch.stack([x, x])
+
+
+def fit_top_label_map(probs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """A monotone map from top-1 confidence to how often the top pick is right
+    (isotonic regression, pool adjacent violators), kept as its values at quantiles
+    of the confidences: (2, TOP_LABEL_KNOTS), x then y.
+
+    Top-label calibration (Gupta and Ramdas, 2022): a temperature bends every
+    confidence the same way, but new people are overconfident only in a middle band
+    (habits tied to the clock that do not carry over), which one temperature cannot
+    fix without spoiling the rest."""
+    if len(labels) == 0:
+        return identity_top_label_map()
+    conf, pick = probs.max(-1)
+    order = torch.argsort(conf)
+    x = conf[order].double().numpy()
+    right = (pick == labels)[order].double().numpy()
+    values, weights = [], []  # pool adjacent violators over the sorted confidences
+    for v in right:
+        values.append(v)
+        weights.append(1.0)
+        while len(values) > 1 and values[-2] > values[-1]:
+            w = weights[-2] + weights[-1]
+            values[-2:] = [(values[-2] * weights[-2] + values[-1] * weights[-1]) / w]
+            weights[-2:] = [w]
+    fitted = np.repeat(values, np.array(weights, dtype=np.int64))
+    knots_x = np.quantile(x, np.linspace(0.0, 1.0, TOP_LABEL_KNOTS))
+    knots_y = np.maximum.accumulate(np.interp(knots_x, x, fitted))
+    knots_x[0], knots_x[-1] = 0.0, 1.0  # cover every confidence; the ends keep their fit
+    return torch.tensor(np.stack([knots_x, knots_y]), dtype=torch.float32)
+
+
+def apply_top_label_map(probs: torch.Tensor, knots: torch.Tensor) -> torch.Tensor:
+    """probs (N, A) with the top pick's probability moved to the map's value and the
+    others rescaled to fill the rest; the top pick stays on top."""
+    conf, pick = probs.max(-1)
+    x, y = knots[0].contiguous(), knots[1]
+    i = torch.searchsorted(x, conf.contiguous()).clamp(1, len(x) - 1)
+    x0, x1, y0, y1 = x[i - 1], x[i], y[i - 1], y[i]
+    share = ((conf - x0) / (x1 - x0).clamp(min=1e-9)).clamp(0.0, 1.0)
+    g = y0 + share * (y1 - y0)
+    # Rescaling the others by (1 - g) / (1 - conf) must not lift the runner-up past g.
+    second = probs.topk(2, -1).values[:, 1] if probs.shape[-1] > 1 else torch.zeros_like(conf)
+    g = torch.maximum(g, second / (1 - conf + second).clamp(min=1e-9) + 1e-6).clamp(max=1.0)
+    rest = 1 - conf
+    scale = torch.where(rest > 1e-6, (1 - g) / rest.clamp(min=1e-6), torch.ones_like(rest))
+    out = probs * scale[:, None]
+    out[torch.arange(len(probs)), pick] = torch.where(rest > 1e-6, g, conf)
+    return out

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from augur.oracle.calibrate import apply_top_label_map, identity_top_label_map
 from augur.oracle.config import OracleConfig
 from augur.oracle.features import CANDIDATE_FIELDS, EVENT_FIELDS, NONE_ACTION
 
@@ -111,6 +112,11 @@ class OracleModel(nn.Module):
         # fitted on people held out of training, who need a warmer softmax than the
         # training people's later days.
         self.register_buffer("stranger_temperature", torch.ones(len(CALIBRATED)))
+        # After the temperature, the next action's top-1 confidence goes through a
+        # monotone map (calibrate.fit_top_label_map): [0] for known people, fitted on
+        # validation, [1] for strangers, fitted with stranger_temperature. Identity maps
+        # until training fits them.
+        self.register_buffer("top_label", torch.stack([identity_top_label_map()] * 2))
         # Intervene at or above this calibrated probability; fitted for F1 on validation.
         self.register_buffer("proactive_threshold", torch.tensor(0.5))
         self.register_buffer("lane_weights", torch.ones(cfg.n_lanes))
@@ -215,8 +221,16 @@ class OracleModel(nn.Module):
         # dividing w back out (logit adjustment) gives p(lane) again: rare lanes still got
         # their gradient in training, and the argmax and calibration follow the true prior.
         routing = out["routing"] - self.lane_weights.log()
+        action = F.softmax(out["next_action"] / t[0], -1)
+        rows = action.reshape(-1, action.shape[-1])  # (B, A), or (B, T, A) flattened
+        known = apply_top_label_map(rows, self.top_label[0])
+        if stranger is not None:
+            per_row = stranger.repeat_interleave(len(rows) // len(stranger))
+            known = torch.where(per_row[:, None], apply_top_label_map(rows, self.top_label[1]),
+                                known)
+        action = known.reshape(action.shape)
         return {
-            "next_action": F.softmax(out["next_action"] / t[0], -1),
+            "next_action": action,
             "routing": F.softmax(routing / t[1], -1),
             "proactive": torch.sigmoid(out["proactive"] / t[2]),
             "delay": out["delay"],

@@ -26,7 +26,7 @@ from augur.events.io import group_streams, read_jsonl
 from augur.events.schema import Event
 from augur.events.vocab import ACTIONS
 from augur.harness.metrics import best_threshold_f1
-from augur.oracle.calibrate import fit_temperature
+from augur.oracle.calibrate import fit_temperature, fit_top_label_map, identity_top_label_map
 from augur.oracle.checkpoint import save_checkpoint
 from augur.oracle.config import OracleConfig, TrainConfig
 from augur.oracle.data import StreamArrays, chunks, collate, stream_arrays
@@ -311,6 +311,8 @@ def _validate(model: OracleModel, va: list[StreamArrays]) -> dict[str, float | N
 def _calibrate(model: OracleModel, out: dict, y: dict) -> None:
     """Fit the temperatures, then the proactive threshold, on raw validation outputs."""
     model.temperature.copy_(_temperatures(out, y))
+    model.top_label[0] = _top_label_map(model, out, y, stranger=False)
+    model.top_label[1] = model.top_label[0]  # until strangers, if any, fit their own
     keep = y["proactive_mask"]
     if keep.any():
         probs = model.calibrated(out)["proactive"][keep].numpy()
@@ -329,6 +331,19 @@ def _temperatures(out: dict, y: dict) -> torch.Tensor:
     return torch.tensor(temps)
 
 
+def _top_label_map(model: OracleModel, out: dict, y: dict, stranger: bool) -> torch.Tensor:
+    """The next action's top-label map, fitted on probabilities after the temperature
+    (and before any map: an identity map is swapped in while it is fitted)."""
+    group = int(stranger)
+    fitted = model.top_label[group].clone()
+    model.top_label[group] = identity_top_label_map()
+    keep = y["next_action"] != -100
+    everyone = torch.full((len(keep),), stranger, dtype=torch.bool)
+    probs = model.calibrated(out, everyone)["next_action"][keep]
+    model.top_label[group] = fitted
+    return fit_top_label_map(probs, y["next_action"][keep])
+
+
 def _calibrate_strangers(model: OracleModel, feat: Featurizer, path: Path) -> dict[str, Any]:
     """Fit stranger_temperature on the streams of people kept out of training, scored from
     their first event as the harness's cold start is; returns what it measured."""
@@ -342,6 +357,7 @@ def _calibrate_strangers(model: OracleModel, feat: Featurizer, path: Path) -> di
     if not (y["next_action"] != -100).any():
         raise ValueError(f"strangers: {path} has no labelled steps to calibrate on")
     model.stranger_temperature.copy_(_temperatures(raw, y))
+    model.top_label[1] = _top_label_map(model, raw, y, stranger=True)
     everyone = torch.ones(len(y["next_action"]), dtype=torch.bool)
     return {"path": str(path), "streams": len(streams),
             "steps": int((y["next_action"] != -100).sum()),
