@@ -1,5 +1,7 @@
-"""Temperature scaling: one temperature per classification head, fitted on
-validation data by minimising NLL after training (Guo et al., 2017)."""
+"""Calibration after training: one temperature per classification head, fitted on
+validation data by minimising NLL (Guo et al., 2017), then for the next action a
+monotone map of the top pick's confidence (top-label calibration), fitted by
+isotonic regression."""
 
 from __future__ import annotations
 
@@ -69,17 +71,16 @@ def fit_top_label_map(probs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor
 def apply_top_label_map(probs: torch.Tensor, knots: torch.Tensor) -> torch.Tensor:
     """probs (N, A) with the top pick's probability moved to the map's value and the
     others rescaled to fill the rest; the top pick stays on top."""
-    conf, pick = probs.max(-1)
+    top = probs.topk(min(2, probs.shape[-1]), -1)
+    conf, pick = top.values[:, 0], top.indices[:, :1]
+    second = top.values[:, -1] if probs.shape[-1] > 1 else torch.zeros_like(conf)
     x, y = knots[0].contiguous(), knots[1]
     i = torch.searchsorted(x, conf.contiguous()).clamp(1, len(x) - 1)
-    x0, x1, y0, y1 = x[i - 1], x[i], y[i - 1], y[i]
-    share = ((conf - x0) / (x1 - x0).clamp(min=1e-9)).clamp(0.0, 1.0)
-    g = y0 + share * (y1 - y0)
+    x0, x1 = x[i - 1], x[i]
+    g = torch.lerp(y[i - 1], y[i], ((conf - x0) / (x1 - x0).clamp(min=1e-9)).clamp(0.0, 1.0))
     # Rescaling the others by (1 - g) / (1 - conf) must not lift the runner-up past g.
-    second = probs.topk(2, -1).values[:, 1] if probs.shape[-1] > 1 else torch.zeros_like(conf)
     g = torch.maximum(g, second / (1 - conf + second).clamp(min=1e-9) + 1e-6).clamp(max=1.0)
     rest = 1 - conf
-    scale = torch.where(rest > 1e-6, (1 - g) / rest.clamp(min=1e-6), torch.ones_like(rest))
-    out = probs * scale[:, None]
-    out[torch.arange(len(probs)), pick] = torch.where(rest > 1e-6, g, conf)
-    return out
+    keep = rest <= 1e-6  # (near) certain: nothing to rescale
+    scale = torch.where(keep, torch.ones_like(rest), (1 - g) / rest.clamp(min=1e-6))
+    return (probs * scale[:, None]).scatter(1, pick, torch.where(keep, conf, g)[:, None])

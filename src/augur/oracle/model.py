@@ -223,12 +223,17 @@ class OracleModel(nn.Module):
         routing = out["routing"] - self.lane_weights.log()
         action = F.softmax(out["next_action"] / t[0], -1)
         rows = action.reshape(-1, action.shape[-1])  # (B, A), or (B, T, A) flattened
-        known = apply_top_label_map(rows, self.top_label[0])
-        if stranger is not None:
+        # One map per call where the batch is all known or all strangers (a single window
+        # always is): prediction is a few milliseconds, and each map costs about 0.1.
+        if stranger is None or not stranger.any():
+            rows = apply_top_label_map(rows, self.top_label[0])
+        elif stranger.all():
+            rows = apply_top_label_map(rows, self.top_label[1])
+        else:
             per_row = stranger.repeat_interleave(len(rows) // len(stranger))
-            known = torch.where(per_row[:, None], apply_top_label_map(rows, self.top_label[1]),
-                                known)
-        action = known.reshape(action.shape)
+            rows = torch.where(per_row[:, None], apply_top_label_map(rows, self.top_label[1]),
+                               apply_top_label_map(rows, self.top_label[0]))
+        action = rows.reshape(action.shape)
         return {
             "next_action": action,
             "routing": F.softmax(routing / t[1], -1),
