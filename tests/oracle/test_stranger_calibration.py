@@ -109,7 +109,13 @@ def test_strangers_must_be_strangers_and_need_identity_dropout(tmp_path, tiny, t
     with pytest.raises(ValueError, match="identity_dropout > 0"):
         train(tiny_data, tmp_path / "b", tiny[1](identity_dropout=0.0),
               OracleConfig(**tiny[0]), progress=False, strangers=tiny_data)
-    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    unlabelled = tmp_path / "unlabelled.jsonl"
+    write_jsonl(unlabelled, [e.model_copy(update={"labels": None})
+                             for e in KnowledgeWorkerPersona(7).generate(1)])
+    with pytest.raises(ValueError, match="has no step labelled"):
+        train(tiny_data, tmp_path / "c", tiny[1](), OracleConfig(**tiny[0]), progress=False,
+              strangers=unlabelled)
+    assert not any((tmp_path / d).exists() for d in "abc")
 
 
 def test_a_checkpoint_from_before_loads_with_nothing_changed(tmp_path, tiny_checkpoint):

@@ -69,11 +69,12 @@ def run_train(args: argparse.Namespace) -> int:
           f"next-action top-1 {final['next_action_top1']:.4f}")
     if "strangers" in summary:
         st = summary["strangers"]
-        print(f"strangers ({st['streams']} people, {st['steps']} steps): next-action top-1 "
+        who = "1 person" if st["streams"] == 1 else f"{st['streams']} people"
+        print(f"strangers ({who}, {st['steps']} steps): next-action top-1 "
               f"{st['after_calibration']['next_action_top1']:.4f}, ECE "
-              f"{st['before_calibration']['calibration_ece']:.4f} -> "
-              f"{st['after_calibration']['calibration_ece']:.4f} at temperatures "
-              f"{st['temperature']}")
+              f"{st['before_calibration']['calibration_ece']:.4f} with the known people's "
+              f"calibration, {st['after_calibration']['calibration_ece']:.4f} with their own "
+              f"(fitted on these steps; temperatures {st['temperature']})")
     return 0
 
 

@@ -113,6 +113,8 @@ def _train(data: Path, out: Path, tc: TrainConfig, mc: OracleConfig | None,
     if tc.identity_dropout > 0:
         vocab = replace(vocab, selves=tuple(sorted(
             {e.actor for s in train_streams for e in s if is_self(e)})))
+    # Read and check the strangers before training, so a wrong file fails in seconds.
+    stranger_streams = None if strangers is None else _stranger_streams(strangers, vocab)
     feat = Featurizer(vocab, texts=texts)
     mc.sizes, mc.n_actions = vocab.sizes(), len(vocab.actions)
     tr = [stream_arrays(s, feat, mc.max_len, sim=tc.sim_targets > 0) for s in train_streams]
@@ -143,7 +145,8 @@ def _train(data: Path, out: Path, tc: TrainConfig, mc: OracleConfig | None,
         summary["val_after_calibration"] = validation_metrics(model.calibrated(raw), val_y)
         model.stranger_temperature.copy_(model.temperature)
         if strangers is not None:
-            summary["strangers"] = _calibrate_strangers(model, feat, strangers)
+            summary["strangers"] = _calibrate_strangers(model, feat, stranger_streams,
+                                                        strangers)
         meta = {"harness_version": _harness_version(), "train_config": asdict(tc),
                 "created": datetime.now(UTC).isoformat(timespec="seconds"),
                 "params": params["params"],
@@ -344,18 +347,28 @@ def _top_label_map(model: OracleModel, out: dict, y: dict, stranger: bool) -> to
     return fit_top_label_map(probs, y["next_action"][keep])
 
 
-def _calibrate_strangers(model: OracleModel, feat: Featurizer, path: Path) -> dict[str, Any]:
-    """Fit stranger_temperature on the streams of people kept out of training, scored from
-    their first event as the harness's cold start is; returns what it measured."""
+def _stranger_streams(path: Path, vocab: Vocab) -> list[list[Event]]:
+    """The streams of a strangers file, refused if any of its people trained the model
+    or if it has no step labelled with an action the model predicts."""
     streams = list(group_streams(read_jsonl(path)).values())
-    known = sorted({e.actor for s in streams for e in s if is_self(e)} & set(feat.vocab.selves))
+    known = sorted({e.actor for s in streams for e in s if is_self(e)} & set(vocab.selves or ()))
     if known:
-        raise ValueError(f"strangers: {path} holds people the model trained on ({', '.join(known)}"
+        raise ValueError(f"strangers: {path} holds people the model trains on ({', '.join(known)}"
                          "); it must hold only people kept out of the training data")
+    actions = set(vocab.actions)
+    if not any(e.labels and e.labels.next_action in actions for s in streams for e in s):
+        raise ValueError(f"strangers: {path} has no step labelled with one of the model's "
+                         "actions to calibrate on")
+    return streams
+
+
+def _calibrate_strangers(model: OracleModel, feat: Featurizer, streams: list[list[Event]],
+                         path: Path) -> dict[str, Any]:
+    """Fit stranger_temperature and the strangers' top-label map on the streams of people
+    kept out of training, scored from their first event as the harness's cold start is;
+    returns what it measured."""
     arrays = [stream_arrays(s, feat, model.cfg.max_len) for s in streams]
     raw, y = validation_outputs(model, arrays)
-    if not (y["next_action"] != -100).any():
-        raise ValueError(f"strangers: {path} has no labelled steps to calibrate on")
     model.stranger_temperature.copy_(_temperatures(raw, y))
     model.top_label[1] = _top_label_map(model, raw, y, stranger=True)
     everyone = torch.ones(len(y["next_action"]), dtype=torch.bool)
