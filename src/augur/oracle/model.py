@@ -210,9 +210,12 @@ class OracleModel(nn.Module):
             terms.append(F.cross_entropy(out["relevance"][rows], labels[rows]))
         return torch.stack(terms).sum()
 
-    def calibrated(self, out: dict, stranger: torch.Tensor | None = None) -> dict:
-        """Probabilities with the fitted temperatures applied; `stranger` (B,) bool marks
-        the windows of people the model never trained on, which get theirs."""
+    def calibrated(self, out: dict, stranger: torch.Tensor | None = None,
+                   top_label: bool = True) -> dict:
+        """Probabilities with the fitted temperatures applied, then (unless `top_label` is
+        False, as while the maps are fitted) the next action's top-label map; `stranger`
+        (B,) bool marks the windows of people the model never trained on, which get
+        theirs."""
         t = self.temperature
         if stranger is not None:  # per window: (B, 1) for the softmaxes, (B,) for proactive
             per = torch.where(stranger[:, None], self.stranger_temperature, t)  # (B, 3)
@@ -222,7 +225,18 @@ class OracleModel(nn.Module):
         # their gradient in training, and the argmax and calibration follow the true prior.
         routing = out["routing"] - self.lane_weights.log()
         action = F.softmax(out["next_action"] / t[0], -1)
-        rows = action.reshape(-1, action.shape[-1])  # (B, A), or (B, T, A) flattened
+        if top_label:
+            action = self._top_label(action, stranger)
+        return {
+            "next_action": action,
+            "routing": F.softmax(routing / t[1], -1),
+            "proactive": torch.sigmoid(out["proactive"] / t[2]),
+            "delay": out["delay"],
+            "relevance": out["relevance"],
+        }
+
+    def _top_label(self, probs: torch.Tensor, stranger: torch.Tensor | None) -> torch.Tensor:
+        rows = probs.reshape(-1, probs.shape[-1])  # (B, A), or (B, T, A) flattened
         # One map per call where the batch is all known or all strangers (a single window
         # always is): prediction is a few milliseconds, and each map costs about 0.1.
         if stranger is None or not stranger.any():
@@ -233,14 +247,7 @@ class OracleModel(nn.Module):
             per_row = stranger.repeat_interleave(len(rows) // len(stranger))
             rows = torch.where(per_row[:, None], apply_top_label_map(rows, self.top_label[1]),
                                apply_top_label_map(rows, self.top_label[0]))
-        action = rows.reshape(action.shape)
-        return {
-            "next_action": action,
-            "routing": F.softmax(routing / t[1], -1),
-            "proactive": torch.sigmoid(out["proactive"] / t[2]),
-            "delay": out["delay"],
-            "relevance": out["relevance"],
-        }
+        return rows.reshape(probs.shape)
 
 
 def _next_action_loss(logits: torch.Tensor, labels: torch.Tensor, sim: torch.Tensor | None,

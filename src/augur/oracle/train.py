@@ -26,7 +26,7 @@ from augur.events.io import group_streams, read_jsonl
 from augur.events.schema import Event
 from augur.events.vocab import ACTIONS
 from augur.harness.metrics import best_threshold_f1
-from augur.oracle.calibrate import fit_temperature, fit_top_label_map, identity_top_label_map
+from augur.oracle.calibrate import fit_temperature, fit_top_label_map
 from augur.oracle.checkpoint import save_checkpoint
 from augur.oracle.config import OracleConfig, TrainConfig
 from augur.oracle.data import StreamArrays, chunks, collate, stream_arrays
@@ -143,7 +143,6 @@ def _train(data: Path, out: Path, tc: TrainConfig, mc: OracleConfig | None,
         raw, val_y = validation_outputs(model, va)  # temperatures do not change raw logits
         _calibrate(model, raw, val_y)
         summary["val_after_calibration"] = validation_metrics(model.calibrated(raw), val_y)
-        model.stranger_temperature.copy_(model.temperature)
         if strangers is not None:
             summary["strangers"] = _calibrate_strangers(model, feat, stranger_streams,
                                                         strangers)
@@ -315,7 +314,9 @@ def _calibrate(model: OracleModel, out: dict, y: dict) -> None:
     """Fit the temperatures, then the proactive threshold, on raw validation outputs."""
     model.temperature.copy_(_temperatures(out, y))
     model.top_label[0] = _top_label_map(model, out, y, stranger=False)
-    model.top_label[1] = model.top_label[0]  # until strangers, if any, fit their own
+    # Strangers are calibrated as known people until a strangers file fits their own.
+    model.stranger_temperature.copy_(model.temperature)
+    model.top_label[1] = model.top_label[0]
     keep = y["proactive_mask"]
     if keep.any():
         probs = model.calibrated(out)["proactive"][keep].numpy()
@@ -335,15 +336,11 @@ def _temperatures(out: dict, y: dict) -> torch.Tensor:
 
 
 def _top_label_map(model: OracleModel, out: dict, y: dict, stranger: bool) -> torch.Tensor:
-    """The next action's top-label map, fitted on probabilities after the temperature
-    (and before any map: an identity map is swapped in while it is fitted)."""
-    group = int(stranger)
-    fitted = model.top_label[group].clone()
-    model.top_label[group] = identity_top_label_map()
+    """The next action's top-label map for known people or strangers, fitted on their
+    probabilities after the temperature."""
     keep = y["next_action"] != -100
     everyone = torch.full((len(keep),), stranger, dtype=torch.bool)
-    probs = model.calibrated(out, everyone)["next_action"][keep]
-    model.top_label[group] = fitted
+    probs = model.calibrated(out, everyone, top_label=False)["next_action"][keep]
     return fit_top_label_map(probs, y["next_action"][keep])
 
 
