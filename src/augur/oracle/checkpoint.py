@@ -89,10 +89,10 @@ def load_checkpoint(path: Path) -> tuple[OracleModel, Vocab, dict[str, Any]]:
         state = load_file(str(path / WEIGHTS))
     except (SafetensorError, OSError) as exc:
         raise CheckpointError(f"{path / WEIGHTS}: unreadable weights ({exc})") from None
-    if "stranger_temperature" not in state and "temperature" in state:
-        # Older checkpoints: no stranger temperatures, and no Vocab.selves to use them,
-        # and no top-label maps (identity maps change nothing).
-        state["stranger_temperature"] = state["temperature"].clone()
+    if "temperature" in state:
+        # Older checkpoints lack these: stranger temperatures equal to the others (they had
+        # no Vocab.selves to use them) and identity top-label maps, which change nothing.
+        state.setdefault("stranger_temperature", state["temperature"].clone())
         state.setdefault("top_label", model.state_dict()["top_label"].clone())
     expected, got = set(model.state_dict()), set(state)
     if expected != got:
