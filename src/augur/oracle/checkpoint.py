@@ -68,7 +68,8 @@ def load_checkpoint(path: Path) -> tuple[OracleModel, Vocab, dict[str, Any]]:
                               "a folder written by `augur train`)")
     try:
         doc = json.loads((path / CONFIG).read_text())
-        cfg = OracleConfig(**doc["config"])
+        # Checkpoints from before the order-2 prior have an order-1 table.
+        cfg = OracleConfig(**{"transition_order": 1, **doc["config"]})
         vocab = Vocab.from_json(doc["vocab"])
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{path / CONFIG}: unreadable config ({exc})") from None

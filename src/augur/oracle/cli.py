@@ -21,6 +21,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--transition-prior", choices=("auto", "on", "off"), default="auto",
                    help="start next-action logits from counted transitions: auto uses them "
                         "on small data only (default auto)")
+    p.add_argument("--transition-order", type=int, choices=(1, 2), default=mc.transition_order,
+                   help="events the prior reads: 1, the event; 2, the event and the one "
+                        f"before it (default {mc.transition_order})")
     p.add_argument("--sim-targets", type=float, default=tc.sim_targets, metavar="W",
                    help="weight in [0, 1] of the simulator's recorded next-action "
                         "distribution in the next-action target, on synthetic data "
@@ -60,7 +63,7 @@ def run_train(args: argparse.Namespace) -> int:
                      time_budget_s=args.time_budget,
                      tracking_uri=uri)
     mc = OracleConfig(pooling=args.pooling, attention=args.attention, n_layers=args.layers,
-                      d_model=args.width)
+                      d_model=args.width, transition_order=args.transition_order)
     print(f"train: {tc}\nmodel: {mc}")
     summary = train(args.data, args.out, tc, mc, strangers=args.strangers)
     final = summary["val_after_calibration"]

@@ -27,6 +27,10 @@ class OracleConfig:
     max_len: int = 128
     pooling: str = "last"  # "last" token or causal "mean" of the window
     attention: str = "causal"  # "causal" or "bidirectional"
+    # How many events the counted next-action prior (transition.py) reads: 1, the event;
+    # 2, the event and the one before it. Training sets 1 when it uses no prior, so a
+    # model without one keeps only a small table of zeros.
+    transition_order: int = 2
     # Research ablation (backbone.py): event texts read by a frozen LLM instead of the
     # learned field embeddings. n_texts: rows of its text-vector table in a checkpoint.
     backbone: str | None = None
@@ -38,6 +42,8 @@ class OracleConfig:
         if self.attention not in ("causal", "bidirectional"):
             raise ValueError(f"attention must be 'causal' or 'bidirectional', "
                              f"got {self.attention!r}")
+        if self.transition_order not in (1, 2):
+            raise ValueError(f"transition_order: expected 1 or 2, got {self.transition_order!r}")
         check_backbone(self.backbone)
 
     def to_json(self) -> dict:

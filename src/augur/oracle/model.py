@@ -120,20 +120,30 @@ class OracleModel(nn.Module):
         # Intervene at or above this calibrated probability; fitted for F1 on validation.
         self.register_buffer("proactive_threshold", torch.tensor(0.5))
         self.register_buffer("lane_weights", torch.ones(cfg.n_lanes))
-        # log P(next action | the event's action, or its type when it is not an action),
-        # counted on the training data (transition.py): the heads learn what the event
-        # sequence adds to it. Zeros (no prior) until training fills it in.
-        n_keys = cfg.sizes.get("action", 0) + cfg.sizes.get("type", 0)
-        self.register_buffer("transition", torch.zeros(n_keys, cfg.n_actions))
-        # The same keys' median delay, as a softplus input: the delay head starts from it.
-        self.register_buffer("delay_prior", torch.zeros(n_keys))
+        # log P(next action | the event's key, and with transition_order 2 the key of the
+        # event before it), counted on the training data (transition.py): the heads learn
+        # what the event sequence adds to it. Zeros (no prior) until training fills it in.
+        self.n_keys = cfg.sizes.get("action", 0) + cfg.sizes.get("type", 0)
+        rows = self.n_keys * (self.n_keys + 1 if cfg.transition_order == 2 else 1)
+        self.register_buffer("transition", torch.zeros(rows, cfg.n_actions))
+        # The keys' median delay, as a softplus input: the delay head starts from it.
+        self.register_buffer("delay_prior", torch.zeros(self.n_keys))
 
     def transition_keys(self, events: torch.Tensor) -> torch.Tensor:
-        """(..., F) event ids -> (...) row of `transition`: the action id, or past the
-        action rows, the type id for events that are not the person's actions."""
+        """(..., F) event ids -> (...) keys: the action id, or past the action ids, the
+        type id for events that are not the person's actions."""
         action = events[..., EVENT_FIELDS.index("action")]
         kind = events[..., EVENT_FIELDS.index("type")] + self.cfg.sizes["action"]
         return torch.where(action == NONE_ACTION, kind, action)
+
+    def prior_rows(self, keys: torch.Tensor) -> torch.Tensor:
+        """(B, T) keys of windows' events -> (B, T) rows of `transition`. Order 2 pairs each
+        key with the previous event's, in a block of rows per previous key; a window's first
+        event has its own block (the last, "no event before")."""
+        if self.cfg.transition_order == 1:
+            return keys
+        start = torch.full_like(keys[..., :1], self.n_keys)
+        return torch.cat([start, keys[..., :-1]], -1) * self.n_keys + keys
 
     def encode(self, events: torch.Tensor, valid: torch.Tensor,
                at: torch.Tensor | None = None) -> torch.Tensor:
@@ -169,12 +179,13 @@ class OracleModel(nn.Module):
         query = self.heads["relevance"](h)  # (B, T, Dc) or (B, Dc)
         scores = (cand * query.unsqueeze(-2)).sum(-1) + self.candidate_bias(cand).squeeze(-1)
         scores = scores.masked_fill(~batch["candidate_valid"], float("-inf"))  # (B, [T,] K)
-        ev = batch["events"]  # the prior rows: of every event, or of the asked-for ones
-        if batch.get("at") is not None:
-            ev = ev[torch.arange(ev.shape[0], device=ev.device), batch["at"]]
-        keys = self.transition_keys(ev)  # (B, [T])
+        keys = self.transition_keys(batch["events"])  # (B, T)
+        rows = self.prior_rows(keys)
+        if batch.get("at") is not None:  # the prior rows of the asked-for events only
+            pick = torch.arange(keys.shape[0], device=keys.device)
+            keys, rows = keys[pick, batch["at"]], rows[pick, batch["at"]]
         out = {
-            "next_action": self.heads["next_action"](h) + self.transition[keys],  # logits
+            "next_action": self.heads["next_action"](h) + self.transition[rows],  # logits
             "routing": self.heads["routing"](h),  # (B, T, 5) logits
             "proactive": self.heads["proactive"](h).squeeze(-1),  # (B, T) logit
             "delay": F.softplus(self.heads["delay"](h).squeeze(-1)
