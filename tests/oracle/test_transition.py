@@ -129,7 +129,7 @@ def test_a_model_without_the_prior_keeps_one_row_per_key(tmp_path, tiny_data, ti
     assert model.transition.shape == (model.n_keys, 50) and not model.transition.any()
 
 
-def test_a_checkpoint_from_before_the_pairs_loads_as_first_order(tmp_path, tiny, tiny_data):
+def test_a_checkpoint_from_before_the_pairs_loads_as_first_order(tmp_path, tiny):
     import json
 
     from augur.oracle.checkpoint import save_checkpoint
