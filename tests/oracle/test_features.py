@@ -20,6 +20,9 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 OPEN_MAIL = CONTEXT_FIELDS.index("open_email_received")
 OPEN_CHAT = CONTEXT_FIELDS.index("open_chat_mention")
 OPEN_TOP = CONTEXT_FIELDS.index("open_top")
+OPEN_MESSAGES = CONTEXT_FIELDS.index("open_chat_message")
+SINCE_FOCUS = CONTEXT_FIELDS.index("since_focus")
+SINCE_BREAK = CONTEXT_FIELDS.index("since_break")
 
 
 def _event(minute: float, etype: str, source: str, artifact: str | None,
@@ -45,6 +48,44 @@ def test_open_items_count_arrivals_the_person_has_not_acted_on():
     # the most important open item: thread-1 (0.8) until answered, then the mention
     # (0.6), then thread-2 (0.4), until thread-1 comes back at the default 0.3
     assert c[:, OPEN_TOP].tolist() == [8, 8, 8, 6, 4, 4]
+
+
+def test_reading_chat_clears_every_channels_messages_but_a_mention_waits_for_a_reply():
+    events = [
+        _event(0, "chat_message", "chat", "chat-x"),
+        _event(1, "chat_message", "chat", "chat-y"),
+        _event(2, "chat_mention", "chat", "chat-x", importance=0.6),
+        _event(3, "chat_activity", "chat", "chat-x", action="read_chat"),
+        _event(4, "chat_activity", "chat", "chat-x", action="reply_chat"),
+    ]
+    c = context_columns(events)
+    assert c[:, OPEN_MESSAGES].tolist() == [1, 2, 2, 0, 0]
+    assert c[:, OPEN_CHAT].tolist() == [0, 0, 1, 1, 0]
+
+
+def test_minutes_into_the_focus_block_and_since_the_last_break():
+    events = [
+        _event(0, "day_started", "system", None, action="start_day"),
+        _event(12, "email_received", "mail", "thread-1"),
+        _event(20, "focus_started", "system", None, action="start_focus"),
+        _event(49, "code_edited", "git", "repo", action="write_code"),
+        _event(95, "focus_ended", "system", None, action="end_focus"),
+        _event(100, "break_started", "system", None, action="take_break"),
+        _event(400, "email_received", "mail", "thread-2"),
+    ]
+    c = context_columns(events)
+    # 10-minute bins since start_focus while the block is open; 16 is "no open block"
+    assert c[:, SINCE_FOCUS].tolist() == [16, 16, 0, 2, 16, 16, 16]
+    # 15-minute bins since the last start_day, take_break or lunch, 180+ minutes is 12
+    assert c[:, SINCE_BREAK].tolist() == [0, 0, 1, 3, 6, 0, 12]
+    assert context_columns(events[1:])[0, SINCE_BREAK] == 13  # none seen yet
+
+
+def test_a_focus_start_further_back_than_the_lookback_is_not_read():
+    start = [_event(0, "focus_started", "system", None, action="start_focus")]
+    filler = [_event(1 + i * 0.1, "chat_message", "chat", "chat-x") for i in range(LOOKBACK)]
+    c = context_columns(start + filler)
+    assert c[LOOKBACK - 1, SINCE_FOCUS] == 0 and c[LOOKBACK, SINCE_FOCUS] == 16
 
 
 def test_since_action_and_seen():

@@ -17,6 +17,7 @@ import warnings
 import zlib
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -53,7 +54,15 @@ BASE_FIELDS = ("type", "source", "action", "actor", "project", "hour", "clock", 
                "importance", "gap", "flags")
 # Columns about the event's context in the stream, not the event alone: what a person
 # has left open is what they do next, and attention is poor at counting it.
-CONTEXT_FIELDS = ("since_action", "seen", "open_top", *(f"open_{t}" for t in ARRIVAL_TYPES))
+CONTEXT_FIELDS = ("since_action", "seen", "open_top", *(f"open_{t}" for t in ARRIVAL_TYPES),
+                  "since_focus", "since_break")
+FOCUS_BINS = 16  # 10-minute bins since the open focus block started (150+), plus "none"
+BREAK_BINS = 13  # 15-minute bins since the last break, lunch or day start (180+), plus "none"
+_FOCUS_OPEN, _FOCUS_CLOSE = "start_focus", ("end_focus", "end_day")
+_BREAKS = ("take_break", "lunch", "start_day")
+# Actions whose effect on open arrivals is not "everything on the artifact is handled":
+# reading chat catches up on every channel's messages, but a mention waits for a reply.
+_CLEARS = {"read_chat": (("chat_message",), True)}
 EVENT_FIELDS = BASE_FIELDS + CONTEXT_FIELDS
 CANDIDATE_FIELDS = ("kind", "project", "recency", "count", "last_type")
 
@@ -80,6 +89,7 @@ class Vocab:
                 "since_action": SINCE_BINS, "seen": SEEN_BINS,
                 "open_top": 12,  # importance deciles 0-10, and 11 for "nothing open"
                 **{f"open_{t}": PENDING_MAX + 1 for t in ARRIVAL_TYPES},
+                "since_focus": FOCUS_BINS + 1, "since_break": BREAK_BINS + 1,
                 "kind": len(self.kinds) + 2, "recency": RECENCY_BINS + 1, "count": 9,
                 "last_type": len(self.types) + 2}
 
@@ -206,7 +216,15 @@ def context_columns(events: list[Event]) -> np.ndarray:
       2^k events ago, by the person's action or by an arrival (2 + 2k + by_person);
     - open_<type>: artifacts with an arrival of that type the person has not acted on
       since (an unanswered mention, an unread email, a reminder before the meeting);
-    - open_top: the importance decile of the most important open arrival, 11 if none.
+    - open_top: the importance decile of the most important open arrival, 11 if none;
+    - since_focus: 10-minute bins since the open focus block started (a block ends at
+      end_focus or end_day), FOCUS_BINS if none is open;
+    - since_break: 15-minute bins since the last take_break, lunch or start_day,
+      BREAK_BINS if none. People end a block and take a break after a habitual time,
+      which the clock of each event alone does not show.
+
+    An action on an artifact handles every arrival open on it, except where _CLEARS
+    says otherwise (read_chat: every channel's messages, not the mentions).
 
     One pass with running counts: this runs on every prediction.
     """
@@ -218,6 +236,8 @@ def context_columns(events: list[Event]) -> np.ndarray:
     order: list[tuple[int, str, int]] = []  # (index, artifact, type): to expire old ones
     top: list[tuple[float, int, str, int]] = []  # max-heap of open arrivals, lazily pruned
     head, last_action = 0, None
+    focus_at: tuple[int, datetime] | None = None  # (index, ts) of the open block's start
+    break_at: tuple[int, datetime] | None = None
     for i, e in enumerate(events):
         while head < len(order) and order[head][0] <= i - LOOKBACK:
             j, aid, k = order[head]
@@ -244,7 +264,14 @@ def context_columns(events: list[Event]) -> np.ndarray:
                 2 + 2 * min(5, int(math.log2(i - before[0]))) + before[1])
             seen[aid] = (i, by_person)
             order.append((i, aid, -1))
-            if by_person:  # the person acted on it: nothing is open on it any more
+            rule = _CLEARS.get(e.action) if by_person else None
+            if rule is not None:
+                ks = {_ARRIVAL[t] for t in rule[0]}
+                for a2, k in [key for key in opened if key[1] in ks and (rule[1] or key[0] == aid)]:
+                    del opened[a2, k]
+                    kinds[a2].discard(k)
+                    counts[k] -= 1
+            elif by_person:  # the person acted on it: nothing is open on it any more
                 for k in kinds.pop(aid, ()):
                     del opened[aid, k]
                     counts[k] -= 1
@@ -257,9 +284,20 @@ def context_columns(events: list[Event]) -> np.ndarray:
                 heapq.heappush(top, (-e.importance, -i, aid, k))
         while top and opened.get((top[0][2], top[0][3])) != -top[0][1]:
             heapq.heappop(top)
-        rows.append([since, seen_bin, round(-10 * top[0][0]) if top else 11, *counts])
+        if e.action == _FOCUS_OPEN:
+            focus_at = (i, e.ts)
+        elif e.action in _FOCUS_CLOSE:
+            focus_at = None
+        if e.action in _BREAKS:
+            break_at = (i, e.ts)
+        focus_bin = FOCUS_BINS if focus_at is None or focus_at[0] <= i - LOOKBACK else min(
+            FOCUS_BINS - 1, int((e.ts - focus_at[1]).total_seconds() // 600))
+        break_bin = BREAK_BINS if break_at is None or break_at[0] <= i - LOOKBACK else min(
+            BREAK_BINS - 1, int((e.ts - break_at[1]).total_seconds() // 900))
+        rows.append([since, seen_bin, round(-10 * top[0][0]) if top else 11, *counts,
+                     focus_bin, break_bin])
     out = np.array(rows, dtype=np.int64).reshape(len(events), len(CONTEXT_FIELDS))
-    np.minimum(out[:, 3:], PENDING_MAX, out=out[:, 3:])
+    np.minimum(out[:, 3:-2], PENDING_MAX, out=out[:, 3:-2])
     return out
 
 
