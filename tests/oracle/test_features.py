@@ -23,6 +23,7 @@ OPEN_TOP = CONTEXT_FIELDS.index("open_top")
 OPEN_MESSAGES = CONTEXT_FIELDS.index("open_chat_message")
 SINCE_FOCUS = CONTEXT_FIELDS.index("since_focus")
 SINCE_BREAK = CONTEXT_FIELDS.index("since_break")
+EDIT_RUN = CONTEXT_FIELDS.index("edit_run")
 
 
 def _event(minute: float, etype: str, source: str, artifact: str | None,
@@ -86,6 +87,35 @@ def test_a_focus_start_further_back_than_the_lookback_is_not_read():
     filler = [_event(1 + i * 0.1, "chat_message", "chat", "chat-x") for i in range(LOOKBACK)]
     c = context_columns(start + filler)
     assert c[LOOKBACK - 1, SINCE_FOCUS] == 0 and c[LOOKBACK, SINCE_FOCUS] == 16
+
+
+def test_edits_since_the_last_other_step_of_a_coding_task():
+    def edit(minute):
+        return _event(minute, "code_edited", "editor", "repo", action="write_code")
+
+    events = [
+        _event(0, "email_received", "mail", "thread-1"),
+        edit(1), edit(2),
+        _event(3, "tests_run", "editor", "repo", action="run_tests"),
+        edit(4),
+        _event(5, "chat_message", "chat", "chat-x"),  # not a task step: the run goes on
+        _event(6, "code_edited", "editor", "repo", action="refactor_code"),
+        *[edit(7 + k) for k in range(5)],
+        _event(20, "commit_pushed", "git", "repo", action="commit_code"),
+    ]
+    c = context_columns(events)
+    # 11: no step and no edit in reach; 6 + n: n edits whose run started out of reach
+    assert c[:, EDIT_RUN].tolist() == [11, 6, 7, 0, 1, 1, 2, 3, 4, 5, 5, 5, 0]
+
+
+def test_an_edit_run_is_read_within_the_lookback_only():
+    step = [_event(0, "tests_run", "editor", "repo", action="run_tests"),
+            _event(1, "code_edited", "editor", "repo", action="write_code")]
+    filler = [_event(2 + i * 0.1, "chat_message", "chat", "chat-x") for i in range(LOOKBACK)]
+    c = context_columns(step + filler)
+    # the tests go out of reach first (an edit run of unknown start), then the edit
+    assert c[LOOKBACK - 1, EDIT_RUN] == 1 and c[LOOKBACK, EDIT_RUN] == 6
+    assert c[LOOKBACK + 1, EDIT_RUN] == 11
 
 
 def test_since_action_and_seen():

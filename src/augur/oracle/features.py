@@ -16,6 +16,7 @@ import math
 import warnings
 import zlib
 from bisect import bisect_left, bisect_right
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -55,9 +56,14 @@ BASE_FIELDS = ("type", "source", "action", "actor", "project", "hour", "clock", 
 # Columns about the event's context in the stream, not the event alone: what a person
 # has left open is what they do next, and attention is poor at counting it.
 CONTEXT_FIELDS = ("since_action", "seen", "open_top", *(f"open_{t}" for t in ARRIVAL_TYPES),
-                  "since_focus", "since_break")
+                  "since_focus", "since_break", "edit_run")
 FOCUS_BINS = 16  # 10-minute bins since the open focus block started (150+), plus "none"
 BREAK_BINS = 13  # 15-minute bins since the last break, lunch or day start (180+), plus "none"
+EDIT_RUN_MAX = 5  # edits since the last other step of a coding task, 5 meaning 5+
+_EDITS = ("write_code", "refactor_code")
+# The other steps of a coding task: after any of them, the edits of a new run begin.
+_TASK_STEPS = ("fix_bug", "run_tests", "commit_code", "open_pr", "address_review", "merge_pr",
+               "check_ci", "rerun_ci", "close_ticket")
 _FOCUS_OPEN, _FOCUS_CLOSE = "start_focus", ("end_focus", "end_day")
 _BREAKS = ("take_break", "lunch", "start_day")
 # Actions whose effect on open arrivals is not "everything on the artifact is handled":
@@ -90,6 +96,7 @@ class Vocab:
                 "open_top": 12,  # importance deciles 0-10, and 11 for "nothing open"
                 **{f"open_{t}": PENDING_MAX + 1 for t in ARRIVAL_TYPES},
                 "since_focus": FOCUS_BINS + 1, "since_break": BREAK_BINS + 1,
+                "edit_run": 2 * EDIT_RUN_MAX + 2,
                 "kind": len(self.kinds) + 2, "recency": RECENCY_BINS + 1, "count": 9,
                 "last_type": len(self.types) + 2}
 
@@ -221,7 +228,12 @@ def context_columns(events: list[Event]) -> np.ndarray:
       end_focus or end_day), FOCUS_BINS if none is open;
     - since_break: 15-minute bins since the last take_break, lunch or start_day,
       BREAK_BINS if none. People end a block and take a break after a habitual time,
-      which the clock of each event alone does not show.
+      which the clock of each event alone does not show;
+    - edit_run: edits (write_code, refactor_code) since the person's last other step of
+      a coding task (tests, a fix, a commit, ...), 0 to EDIT_RUN_MAX; EDIT_RUN_MAX + n
+      when that step is further back than LOOKBACK and n edits are in reach; the last
+      value when neither is. A task commits after a few edits, which attention is poor
+      at counting.
 
     An action on an artifact handles every arrival open on it, except where _CLEARS
     says otherwise (read_chat: every channel's messages, not the mentions).
@@ -238,6 +250,8 @@ def context_columns(events: list[Event]) -> np.ndarray:
     head, last_action = 0, None
     focus_at: tuple[int, datetime] | None = None  # (index, ts) of the open block's start
     break_at: tuple[int, datetime] | None = None
+    step_at: int | None = None  # index of the last task step that is not an edit
+    edits: deque[int] = deque()  # indices of the edits since then, within LOOKBACK
     for i, e in enumerate(events):
         while head < len(order) and order[head][0] <= i - LOOKBACK:
             j, aid, k = order[head]
@@ -294,10 +308,21 @@ def context_columns(events: list[Event]) -> np.ndarray:
             FOCUS_BINS - 1, int((e.ts - focus_at[1]).total_seconds() // 600))
         break_bin = BREAK_BINS if break_at is None or break_at[0] <= i - LOOKBACK else min(
             BREAK_BINS - 1, int((e.ts - break_at[1]).total_seconds() // 900))
+        if e.action in _EDITS:
+            edits.append(i)
+        elif e.action in _TASK_STEPS:
+            step_at, edits = i, deque()
+        while edits and edits[0] <= i - LOOKBACK:
+            edits.popleft()
+        n_edits = min(EDIT_RUN_MAX, len(edits))
+        if step_at is not None and step_at > i - LOOKBACK:
+            edit_run = n_edits
+        else:  # the run's start is out of reach: how many edits are in it, or "none"
+            edit_run = EDIT_RUN_MAX + n_edits if edits else 2 * EDIT_RUN_MAX + 1
         rows.append([since, seen_bin, round(-10 * top[0][0]) if top else 11, *counts,
-                     focus_bin, break_bin])
+                     focus_bin, break_bin, edit_run])
     out = np.array(rows, dtype=np.int64).reshape(len(events), len(CONTEXT_FIELDS))
-    np.minimum(out[:, 3:-2], PENDING_MAX, out=out[:, 3:-2])
+    np.minimum(out[:, 3:-3], PENDING_MAX, out=out[:, 3:-3])
     return out
 
 
