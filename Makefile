@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DATA := data/world-42x12.jsonl
-STRANGERS := data/strangers-54x4.jsonl
+STRANGERS := data/strangers-54x24.jsonl
 CHECKPOINT := checkpoints/oracle
 
 .PHONY: run test lint setup clean
@@ -24,13 +24,13 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # The main job on the embedded defaults: simulate 730 days of twelve people (persona 42,
-# whose next 30 days are the temporal hold-out, and 43-53) and 30 days of four more kept
-# out of training (54-57: they fit the temperatures for people the model never met),
+# whose next 30 days are the temporal hold-out, and 43-53) and 30 days of 24 more kept
+# out of training (54-77: they fit the calibration for people the model never met),
 # train the default oracle, print its harness scorecard beside the baselines and the
 # ceiling, then serve the playground and the API on 127.0.0.1:8787 until Ctrl-C.
 run: $(STAMP)
 	$(BIN)/augur data synth --days 730 --seed 42 --personas 12 --out $(DATA)
-	$(BIN)/augur data synth --days 30 --seed 54 --personas 4 --out $(STRANGERS)
+	$(BIN)/augur data synth --days 30 --seed 54 --personas 24 --out $(STRANGERS)
 	$(BIN)/augur train --data $(DATA) --strangers $(STRANGERS) --out $(CHECKPOINT)
 	$(BIN)/augur evaluate $(CHECKPOINT)
 	$(BIN)/augur serve --models $(dir $(CHECKPOINT)) --default-model $(notdir $(CHECKPOINT))

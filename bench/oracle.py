@@ -137,9 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=Path("data/world-42x12.jsonl"),
                     help="training data (default: make run's 730 days of twelve people); "
                          "made with `augur data synth` if missing")
-    ap.add_argument("--strangers", type=Path, default=Path("data/strangers-54x4.jsonl"),
+    ap.add_argument("--strangers", type=Path, default=Path("data/strangers-54x24.jsonl"),
                     help="people kept out of training, for the new-person temperatures "
-                         "(default: make run's 30 days of personas 54-57); made if missing")
+                         "(default: make run's 30 days of personas 54-77); made if missing")
     ap.add_argument("--out", type=Path, default=Path("checkpoints/bench-oracle"),
                     help="where the trained checkpoint goes")
     ap.add_argument("--checkpoint", type=Path, default=None,
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
                            check=True)
         if not args.strangers.is_file():
             subprocess.run([sys.executable, "-m", "augur.cli", "data", "synth", "--days", "30",
-                            "--seed", "54", "--personas", "4", "--out", str(args.strangers)],
+                            "--seed", "54", "--personas", "24", "--out", str(args.strangers)],
                            check=True)
         train_s, train_mb = _train(args.data, args.strangers, args.out)
         ckpt = args.out
