@@ -60,12 +60,14 @@ CONTEXT_FIELDS = ("since_action", "seen", "open_top", *(f"open_{t}" for t in ARR
 FOCUS_BINS = 16  # 10-minute bins since the open focus block started (150+), plus "none"
 BREAK_BINS = 13  # 15-minute bins since the last break, lunch or day start (180+), plus "none"
 EDIT_RUN_MAX = 5  # edits since the last other step of a coding task, 5 meaning 5+
-_EDITS = ("write_code", "refactor_code")
-# The other steps of a coding task: after any of them, the edits of a new run begin.
+# The steps of a coding task other than an edit: after any of them, a new run of edits begins.
 _TASK_STEPS = ("fix_bug", "run_tests", "commit_code", "open_pr", "address_review", "merge_pr",
                "check_ci", "rerun_ci", "close_ticket")
-_FOCUS_OPEN, _FOCUS_CLOSE = "start_focus", ("end_focus", "end_day")
-_BREAKS = ("take_break", "lunch", "start_day")
+# What each of these actions means to the focus, break and edit-run columns.
+_ROLES = {"write_code": "edit", "refactor_code": "edit",
+          **dict.fromkeys(_TASK_STEPS, "step"), "start_focus": "focus",
+          "end_focus": "focus_end", "end_day": "focus_end",
+          "take_break": "break", "lunch": "break", "start_day": "break"}
 # Actions whose effect on open arrivals is not "everything on the artifact is handled":
 # reading chat catches up on every channel's messages, but a mention waits for a reply.
 _CLEARS = {"read_chat": (("chat_message",), True)}
@@ -298,24 +300,32 @@ def context_columns(events: list[Event]) -> np.ndarray:
                 heapq.heappush(top, (-e.importance, -i, aid, k))
         while top and opened.get((top[0][2], top[0][3])) != -top[0][1]:
             heapq.heappop(top)
-        if e.action == _FOCUS_OPEN:
-            focus_at = (i, e.ts)
-        elif e.action in _FOCUS_CLOSE:
-            focus_at = None
-        if e.action in _BREAKS:
-            break_at = (i, e.ts)
-        focus_bin = FOCUS_BINS if focus_at is None or focus_at[0] <= i - LOOKBACK else min(
-            FOCUS_BINS - 1, int((e.ts - focus_at[1]).total_seconds() // 600))
-        break_bin = BREAK_BINS if break_at is None or break_at[0] <= i - LOOKBACK else min(
-            BREAK_BINS - 1, int((e.ts - break_at[1]).total_seconds() // 900))
-        if e.action in _EDITS:
-            edits.append(i)
-        elif e.action in _TASK_STEPS:
-            step_at, edits = i, deque()
+        role = _ROLES.get(e.action) if by_person else None  # one lookup: this runs per event
+        if role is not None:
+            if role == "edit":
+                edits.append(i)
+            elif role == "step":
+                step_at, edits = i, deque()
+            elif role == "focus":
+                focus_at = (i, e.ts)
+            elif role == "focus_end":
+                focus_at = None
+            else:
+                break_at = (i, e.ts)
+        if focus_at is not None and focus_at[0] <= i - LOOKBACK:
+            focus_at = None  # out of reach, as in a window that starts after it
+        if break_at is not None and break_at[0] <= i - LOOKBACK:
+            break_at = None
+        if step_at is not None and step_at <= i - LOOKBACK:
+            step_at = None
         while edits and edits[0] <= i - LOOKBACK:
             edits.popleft()
+        focus_bin = FOCUS_BINS if focus_at is None else min(
+            FOCUS_BINS - 1, int((e.ts - focus_at[1]).total_seconds() // 600))
+        break_bin = BREAK_BINS if break_at is None else min(
+            BREAK_BINS - 1, int((e.ts - break_at[1]).total_seconds() // 900))
         n_edits = min(EDIT_RUN_MAX, len(edits))
-        if step_at is not None and step_at > i - LOOKBACK:
+        if step_at is not None:
             edit_run = n_edits
         else:  # the run's start is out of reach: how many edits are in it, or "none"
             edit_run = EDIT_RUN_MAX + n_edits if edits else 2 * EDIT_RUN_MAX + 1
