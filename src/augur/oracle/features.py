@@ -68,9 +68,6 @@ _ROLES = {"write_code": "edit", "refactor_code": "edit",
           **dict.fromkeys(_TASK_STEPS, "step"), "start_focus": "focus",
           "end_focus": "focus_end", "end_day": "focus_end",
           "take_break": "break", "lunch": "break", "start_day": "break"}
-# Actions whose effect on open arrivals is not "everything on the artifact is handled":
-# reading chat catches up on every channel's messages, but a mention waits for a reply.
-_CLEARS = {"read_chat": (("chat_message",), True)}
 EVENT_FIELDS = BASE_FIELDS + CONTEXT_FIELDS
 CANDIDATE_FIELDS = ("kind", "project", "recency", "count", "last_type")
 
@@ -237,8 +234,8 @@ def context_columns(events: list[Event]) -> np.ndarray:
       value when neither is. A task commits after a few edits, which attention is poor
       at counting.
 
-    An action on an artifact handles every arrival open on it, except where _CLEARS
-    says otherwise (read_chat: every channel's messages, not the mentions).
+    An action on an artifact handles every arrival open on it, except the catch-up
+    actions of _CATCH_UP (read_chat: every channel's messages, not the mentions).
 
     One pass with running counts: this runs on every prediction.
     """
@@ -280,10 +277,9 @@ def context_columns(events: list[Event]) -> np.ndarray:
                 2 + 2 * min(5, int(math.log2(i - before[0]))) + before[1])
             seen[aid] = (i, by_person)
             order.append((i, aid, -1))
-            rule = _CLEARS.get(e.action) if by_person else None
-            if rule is not None:
-                ks = {_ARRIVAL[t] for t in rule[0]}
-                for a2, k in [key for key in opened if key[1] in ks and (rule[1] or key[0] == aid)]:
+            caught_up = _CATCH_UP.get(e.action) if by_person else None
+            if caught_up is not None:
+                for a2, k in [key for key in opened if key[1] == caught_up]:
                     del opened[a2, k]
                     kinds[a2].discard(k)
                     counts[k] -= 1
@@ -337,6 +333,10 @@ def context_columns(events: list[Event]) -> np.ndarray:
 
 
 _ARRIVAL = {t: k for k, t in enumerate(ARRIVAL_TYPES)}
+# Actions that handle every artifact's open arrivals of one type, not what is open on
+# their own artifact: reading chat catches up on every channel's messages, but a mention
+# waits for a reply.
+_CATCH_UP = {"read_chat": _ARRIVAL["chat_message"]}
 
 
 def artifact_index(events: list[Event]) -> dict[str, list[int]]:
