@@ -70,13 +70,17 @@ def test_evaluate_reports_an_imported_log_with_absent_heads(tmp_path, receipt_cs
 
 
 
-def test_bench_oracle_measures_a_given_checkpoint(tiny_data, tiny_checkpoint):
+def test_bench_oracle_measures_a_given_checkpoint(tiny_data, tiny_checkpoint, tmp_path):
     """The benchmark's JSON on a checkpoint it did not train: training figures null,
-    latency from timed calls after the warm-up, and the harness report."""
+    latency from timed calls after the warm-up, the harness report, and the fresh
+    people's file made when missing (two days of two people here, to keep it short)."""
     bench = Path(__file__).resolve().parents[2] / "bench" / "oracle.py"
+    fresh = tmp_path / "fresh.jsonl"
+    assert main(["data", "synth", "--days", "2", "--seed", "200", "--personas", "2",
+                 "--out", str(fresh)]) == 0
     run = subprocess.run([sys.executable, str(bench), "--checkpoint", str(tiny_checkpoint),
-                          "--data", str(tiny_data)], capture_output=True, text=True,
-                         timeout=300)
+                          "--data", str(tiny_data), "--fresh", str(fresh)],
+                         capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads(run.stdout)
     assert report["train_seconds"] is None and report["train_peak_rss_mb"] is None
@@ -99,3 +103,19 @@ def test_bench_oracle_measures_a_given_checkpoint(tiny_data, tiny_checkpoint):
         sampled = report["harness"]["eval_sets"][name]["metrics"]["calibration_ece"]["value"]
         assert abs(ece["model"] - sampled) < 0.05
         assert 0.002 < ece["floor"] < 0.05
+        # the model's ECE over the same drawn label sets, and the shares within target
+        assert abs(ece["drawn"] - sampled) < 0.05
+        assert 0 <= ece["within_target"]["model"] <= 1 and 0 <= ece["within_target"]["truth"] <= 1
+    fresh_report = report["fresh_people"]
+    steps = sum(e.labels is not None for e in read_jsonl(fresh))
+    assert fresh_report["people"] == 2 and fresh_report["steps"] == steps
+    assert abs(fresh_report["expected_top1"] - fresh_report["top1"]) < 0.1
+    assert 0 <= fresh_report["expected_ece"] <= 1 and fresh_report["person_gap_sd"] >= 0
+
+
+def test_bench_oracle_refuses_fresh_people_the_model_trained_on(tiny_data, tiny_checkpoint):
+    bench = Path(__file__).resolve().parents[2] / "bench" / "oracle.py"
+    run = subprocess.run([sys.executable, str(bench), "--checkpoint", str(tiny_checkpoint),
+                          "--data", str(tiny_data), "--fresh", str(tiny_data)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode != 0 and "holds people the model trained on" in run.stderr
