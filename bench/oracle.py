@@ -100,6 +100,7 @@ def _expected_scores(predictor) -> tuple[dict, dict]:
     from augur.harness.evalsets import synthetic_eval_sets
     from augur.harness.evaluate import ceiling_predictions, queries_for
     from augur.harness.manifest import load_manifest
+    from augur.harness.metrics import expected_calibration_error
 
     top1, ece = {}, {}
     for es in synthetic_eval_sets(load_manifest()["data"]):
@@ -112,7 +113,9 @@ def _expected_scores(predictor) -> tuple[dict, dict]:
         c = float(truth.max(1).mean())
         top1[es.name] = {"model": round(m, 4), "markov": round(b, 4), "ceiling": round(c, 4),
                          "headroom": round((m - b) / (c - b), 4)}
-        floor, drawn = _drawn_eces(truth, truth), _drawn_eces(truth, probs)
+        draws = _drawn_labels(truth)
+        floor = np.array([expected_calibration_error(truth, y) for y in draws])
+        drawn = np.array([expected_calibration_error(probs, y) for y in draws])
         ece[es.name] = {"model": round(_truth_ece(truth, probs), 4),
                         "floor": round(float(floor.mean()), 4),
                         "drawn": round(float(drawn.mean()), 4),
@@ -176,18 +179,14 @@ def _truth_ece(truth: np.ndarray, probs: np.ndarray) -> float:
     return float(np.abs(np.bincount(bins, right - conf, ECE_BINS)).sum() / len(truth))
 
 
-def _drawn_eces(truth: np.ndarray, probs: np.ndarray, draws: int = 200) -> np.ndarray:
-    """The harness ECE of `probs` on each of `draws` label sets drawn from the simulator's
-    probabilities (seeded, so every call draws the same sets). With probs = truth, the
-    scores of a model calibrated in truth: what sampling alone costs on that many steps."""
-    from augur.harness.metrics import expected_calibration_error
-
+def _drawn_labels(truth: np.ndarray, draws: int = 200) -> list[np.ndarray]:
+    """`draws` label sets drawn from the simulator's probabilities (seeded). Scored with
+    the simulator's own probabilities, they show what sampling alone costs a model that is
+    calibrated in truth on that many steps."""
     rng = np.random.default_rng(0)
     cum = truth.cumsum(1)
     last = truth.shape[1] - 1
-    return np.array([expected_calibration_error(
-        probs, np.minimum((cum < rng.random((len(truth), 1))).sum(1), last))
-        for _ in range(draws)])
+    return [np.minimum((cum < rng.random((len(truth), 1))).sum(1), last) for _ in range(draws)]
 
 
 def main(argv: list[str] | None = None) -> int:
