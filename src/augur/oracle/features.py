@@ -328,8 +328,11 @@ def context_columns(events: list[Event]) -> np.ndarray:
         rows.append([since, seen_bin, round(-10 * top[0][0]) if top else 11, *counts,
                      focus_bin, break_bin, edit_run])
     out = np.array(rows, dtype=np.int64).reshape(len(events), len(CONTEXT_FIELDS))
-    np.minimum(out[:, 3:-3], PENDING_MAX, out=out[:, 3:-3])
+    np.minimum(out[:, _OPEN], PENDING_MAX, out=out[:, _OPEN])
     return out
+
+
+_OPEN = slice(3, 3 + len(ARRIVAL_TYPES))  # the open_<type> columns, capped at PENDING_MAX
 
 
 _ARRIVAL = {t: k for k, t in enumerate(ARRIVAL_TYPES)}
