@@ -82,6 +82,24 @@ def test_minutes_into_the_focus_block_and_since_the_last_break():
     assert context_columns(events[1:])[0, SINCE_BREAK] == 13  # none seen yet
 
 
+def test_an_event_stamped_before_the_break_or_the_focus_start_reads_zero():
+    """Clocks of different sources skew: an event may carry an earlier time than the
+    break or focus start before it. Its bins stay in range (a negative id crashed the
+    model's embedding lookup) and read as 0 minutes, as since_action does."""
+    events = [
+        _event(30, "day_started", "system", None, action="start_day"),
+        _event(31, "focus_started", "system", None, action="start_focus"),
+        _event(0, "email_received", "mail", "thread-1"),
+    ]
+    c = context_columns(events)
+    assert c[-1, SINCE_FOCUS] == 0 and c[-1, SINCE_BREAK] == 0
+    assert c[-1, 0] == 0  # since_action: -31 minutes reads as 0 too
+    rows = Featurizer(Vocab(ACTIONS)).events(events)
+    sizes = Vocab(ACTIONS).sizes()
+    assert all(0 <= rows[:, i].min() and rows[:, i].max() < sizes[f]
+               for i, f in enumerate(EVENT_FIELDS))
+
+
 def test_a_focus_start_further_back_than_the_lookback_is_not_read():
     start = [_event(0, "focus_started", "system", None, action="start_focus")]
     filler = [_event(1 + i * 0.1, "chat_message", "chat", "chat-x") for i in range(LOOKBACK)]

@@ -91,6 +91,19 @@ def test_malformed_events_name_the_field(client):
     assert r.status_code == 422
 
 
+def test_a_window_out_of_time_order_is_predicted_not_a_server_error(client):
+    """Sources' clocks skew: an event stamped before the break logged just before it
+    read a negative bin, another field's embedding (a week off: HTTP 500)."""
+    events = _window()["events"]
+    me = events[-1]["stream"]
+    brk = dict(events[-1], ts="2026-03-11T12:00:00+01:00", type="break_started",
+               source="system", actor=me, action="take_break", attributes={})
+    late = dict(events[-1], ts="2026-03-04T11:00:00+01:00")
+    r = client.post("/predict", json={"events": [*events, brk, late]})
+    assert r.status_code == 200, r.text
+    assert 0 < sum(a["prob"] for a in r.json()["next_actions"]) <= 1 + 1e-6
+
+
 def test_too_many_events_and_oversize_bodies_are_refused(client):
     event = _window()["events"][0]
     r = client.post("/predict", json={"events": [event] * 1025})

@@ -316,10 +316,13 @@ def context_columns(events: list[Event]) -> np.ndarray:
             step_at = None
         while edits and edits[0] <= i - LOOKBACK:
             edits.popleft()
+        # An event stamped before the block's start or the break (clock skew between
+        # sources, a window not in time order) reads as 0, as since_action and gap do:
+        # a negative bin would index out of the embedding table.
         focus_bin = FOCUS_BINS if focus_at is None else min(
-            FOCUS_BINS - 1, int((e.ts - focus_at[1]).total_seconds() // 600))
+            FOCUS_BINS - 1, max(0, int((e.ts - focus_at[1]).total_seconds() // 600)))
         break_bin = BREAK_BINS if break_at is None else min(
-            BREAK_BINS - 1, int((e.ts - break_at[1]).total_seconds() // 900))
+            BREAK_BINS - 1, max(0, int((e.ts - break_at[1]).total_seconds() // 900)))
         n_edits = min(EDIT_RUN_MAX, len(edits))
         if step_at is not None:
             edit_run = n_edits
