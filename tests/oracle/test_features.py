@@ -96,7 +96,7 @@ def test_an_event_stamped_before_the_break_or_the_focus_start_reads_zero():
     assert c[-1, 0] == 0  # since_action: -31 minutes reads as 0 too
     rows = Featurizer(Vocab(ACTIONS)).events(events)
     sizes = Vocab(ACTIONS).sizes()
-    assert all(0 <= rows[:, i].min() and rows[:, i].max() < sizes[f]
+    assert all(rows[:, i].min() >= 0 and rows[:, i].max() < sizes[f]
                for i, f in enumerate(EVENT_FIELDS))
 
 
