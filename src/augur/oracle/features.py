@@ -18,7 +18,7 @@ import zlib
 from bisect import bisect_left, bisect_right
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -148,39 +148,45 @@ class Featurizer:
         out = np.zeros((len(events), self.width), dtype=np.int64)
         if len(self._rows) > 50_000:
             self._rows.clear()
-        prev = None
+        us = micros(events)
+        rows = []
         if not self.cache:
-            rows = []
-            for e in events:
-                rows.append(self._row(e, prev))
-                prev = e
-            own = np.array(rows, dtype=np.int64).reshape(len(events), -1)
+            for i, e in enumerate(events):
+                rows.append(self._row(e, None if i == 0 else us[i] - us[i - 1]))
         else:
-            own = np.zeros((len(events), self.width - len(CONTEXT_FIELDS)), dtype=np.int64)
+            prev = None
             for i, e in enumerate(events):
                 key = (id(e), id(prev))
-                if key not in self._rows:
-                    self._rows[key] = (e, prev, self._row(e, prev))
-                own[i] = self._rows[key][2]
+                if (hit := self._rows.get(key)) is None:
+                    gap = None if prev is None else us[i] - us[i - 1]
+                    hit = self._rows[key] = (e, prev, self._row(e, gap))
+                rows.append(hit[2])
                 prev = e
+        own = np.array(rows, dtype=np.int64).reshape(len(events), -1)
         out[:, :nb] = own[:, :nb]
-        out[:, nb:nb + len(CONTEXT_FIELDS)] = context_columns(events)
+        out[:, nb:nb + len(CONTEXT_FIELDS)] = context_columns(events, us)
         out[:, nb + len(CONTEXT_FIELDS):] = own[:, nb:]
         return out
 
-    def _row(self, e: Event, prev: Event | None) -> tuple[int, ...]:
+    def _row(self, e: Event, gap_us: int | None) -> tuple[int, ...]:
+        """The event's own fields; `gap_us`: microseconds since the previous event, None
+        for a window's first. Runs per event of every prediction: plain loops, no
+        generators."""
         local = e.ts  # the event's own offset: the person's local clock
-        gap = GAP_BINS - 1 if prev is None else min(GAP_BINS - 2, int(
-            2 * math.log2(1 + max(0.0, (e.ts - prev.ts).total_seconds() / 60))))
-        attrs = e.attributes
-        flags = sum(1 << b for b, name in enumerate(FLAG_NAMES)
-                    if attrs.get(name) is True) if attrs else 0
+        gap = GAP_BINS - 1 if gap_us is None else min(GAP_BINS - 2, int(
+            2 * math.log2(1 + max(0.0, gap_us / 1_000_000 / 60))))  # = total_seconds()/60
+        flags = 0
+        if attrs := e.attributes:
+            for bit, name in _FLAG_BITS:
+                if attrs.get(name) is True:
+                    flags |= bit
         action = NONE_ACTION if e.action is None else self._action.get(e.action, UNK)
+        hour = local.hour
         # Habits run on the clock (email hours, lunch, meetings): 10-minute resolution.
         row = (self._lookup(self._type, e.type, "type"),
                self._lookup(self._source, e.source, "source"), action,
                self._actor(e), _bucket(e.project, PROJECT_BUCKETS),
-               local.hour, (local.hour * 60 + local.minute) // 10, local.weekday(),
+               hour, (hour * 60 + local.minute) // 10, local.weekday(),
                round(e.importance * 10), gap, flags)
         return row if self.texts is None else (*row, self.texts.id(e))
 
@@ -211,7 +217,7 @@ class Featurizer:
         return out
 
 
-def context_columns(events: list[Event]) -> np.ndarray:
+def context_columns(events: list[Event], us: list[int] | None = None) -> np.ndarray:
     """(T, len(CONTEXT_FIELDS)) int64: per event, what came before it (at most LOOKBACK
     events back, so a stream and a window ending at the same event agree):
 
@@ -237,9 +243,12 @@ def context_columns(events: list[Event]) -> np.ndarray:
     An action on an artifact handles every arrival open on it, except the catch-up
     actions of _CATCH_UP (read_chat: every channel's messages, not the mentions).
 
-    One pass with running counts: this runs on every prediction.
+    One pass with running counts: this runs on every prediction. `us` is micros(events),
+    when the caller has it already.
     """
-    rows: list[list[int]] = []
+    if us is None:
+        us = micros(events)
+    flat: list[int] = []  # the rows one after another: one array conversion, not T
     counts = [0] * len(ARRIVAL_TYPES)
     seen: dict[str, tuple[int, bool]] = {}  # artifact -> (index, by the person)
     opened: dict[tuple[str, int], int] = {}  # (artifact, arrival type) -> index
@@ -247,12 +256,13 @@ def context_columns(events: list[Event]) -> np.ndarray:
     order: list[tuple[int, str, int]] = []  # (index, artifact, type): to expire old ones
     top: list[tuple[float, int, str, int]] = []  # max-heap of open arrivals, lazily pruned
     head, last_action = 0, None
-    focus_at: tuple[int, datetime] | None = None  # (index, ts) of the open block's start
-    break_at: tuple[int, datetime] | None = None
+    focus_at: tuple[int, int] | None = None  # (index, micros) of the open block's start
+    break_at: tuple[int, int] | None = None
     step_at: int | None = None  # index of the last task step that is not an edit
     edits: deque[int] = deque()  # indices of the edits since then, within LOOKBACK
-    for i, e in enumerate(events):
-        while head < len(order) and order[head][0] <= i - LOOKBACK:
+    for i, (e, t) in enumerate(zip(events, us, strict=True)):
+        cutoff = i - LOOKBACK  # indices at or before it are out of reach
+        while head < len(order) and order[head][0] <= cutoff:
             j, aid, k = order[head]
             head += 1
             if opened.get((aid, k)) == j:
@@ -263,13 +273,15 @@ def context_columns(events: list[Event]) -> np.ndarray:
                 del seen[aid]
         if last_action is None:
             since = SINCE_BINS - 1
+        elif t <= last_action:  # stamped at or before it: 0 minutes
+            since = 0
         else:
-            minutes = max(0.0, (e.ts - last_action).total_seconds() / 60)
-            since = min(SINCE_BINS - 2, int(3 * math.log2(1 + minutes)))
+            since = int(3 * math.log2(1 + (t - last_action) / 1_000_000 / 60))
+            since = since if since < SINCE_BINS - 2 else SINCE_BINS - 2
         seen_bin = 0
         by_person = e.action is not None
         if by_person:
-            last_action = e.ts
+            last_action = t
         aid = e.attributes.get("artifact") if e.attributes else None
         if isinstance(aid, str):
             before = seen.get(aid)
@@ -303,34 +315,43 @@ def context_columns(events: list[Event]) -> np.ndarray:
             elif role == "step":
                 step_at, edits = i, deque()
             elif role == "focus":
-                focus_at = (i, e.ts)
+                focus_at = (i, t)
             elif role == "focus_end":
                 focus_at = None
             else:
-                break_at = (i, e.ts)
-        if focus_at is not None and focus_at[0] <= i - LOOKBACK:
+                break_at = (i, t)
+        if focus_at is not None and focus_at[0] <= cutoff:
             focus_at = None  # out of reach, as in a window that starts after it
-        if break_at is not None and break_at[0] <= i - LOOKBACK:
+        if break_at is not None and break_at[0] <= cutoff:
             break_at = None
-        if step_at is not None and step_at <= i - LOOKBACK:
+        if step_at is not None and step_at <= cutoff:
             step_at = None
-        while edits and edits[0] <= i - LOOKBACK:
+        while edits and edits[0] <= cutoff:
             edits.popleft()
         # An event stamped before the block's start or the break (clock skew between
         # sources, a window not in time order) reads as 0, as since_action and gap do:
-        # a negative bin would index out of the embedding table.
-        focus_bin = FOCUS_BINS if focus_at is None else min(
-            FOCUS_BINS - 1, max(0, int((e.ts - focus_at[1]).total_seconds() // 600)))
-        break_bin = BREAK_BINS if break_at is None else min(
-            BREAK_BINS - 1, max(0, int((e.ts - break_at[1]).total_seconds() // 900)))
-        n_edits = min(EDIT_RUN_MAX, len(edits))
+        # a negative bin would index out of the embedding table. (Conditional
+        # expressions, not min and max: this runs per event of every prediction.)
+        if focus_at is None:
+            focus_bin = FOCUS_BINS
+        else:
+            focus_bin = (t - focus_at[1]) // 600_000_000
+            focus_bin = 0 if focus_bin < 0 else (
+                focus_bin if focus_bin < FOCUS_BINS - 1 else FOCUS_BINS - 1)
+        if break_at is None:
+            break_bin = BREAK_BINS
+        else:
+            break_bin = (t - break_at[1]) // 900_000_000
+            break_bin = 0 if break_bin < 0 else (
+                break_bin if break_bin < BREAK_BINS - 1 else BREAK_BINS - 1)
+        n_edits = len(edits) if len(edits) < EDIT_RUN_MAX else EDIT_RUN_MAX
         if step_at is not None:
             edit_run = n_edits
         else:  # the run's start is out of reach: how many edits are in it, or "none"
             edit_run = EDIT_RUN_MAX + n_edits if edits else 2 * EDIT_RUN_MAX + 1
-        rows.append([since, seen_bin, round(-10 * top[0][0]) if top else 11, *counts,
-                     focus_bin, break_bin, edit_run])
-    out = np.array(rows, dtype=np.int64).reshape(len(events), len(CONTEXT_FIELDS))
+        flat += (since, seen_bin, round(-10 * top[0][0]) if top else 11, *counts,
+                 focus_bin, break_bin, edit_run)
+    out = np.array(flat, dtype=np.int64).reshape(len(events), len(CONTEXT_FIELDS))
     np.minimum(out[:, _OPEN], PENDING_MAX, out=out[:, _OPEN])
     return out
 
@@ -343,6 +364,18 @@ _ARRIVAL = {t: k for k, t in enumerate(ARRIVAL_TYPES)}
 # their own artifact: reading chat catches up on every channel's messages, but a mention
 # waits for a reply.
 _CATCH_UP = {"read_chat": _ARRIVAL["chat_message"]}
+
+
+_EPOCH, _US = datetime(1970, 1, 1, tzinfo=UTC), timedelta(microseconds=1)
+_FLAG_BITS = tuple((1 << b, name) for b, name in enumerate(FLAG_NAMES))
+
+
+def micros(events: list[Event]) -> list[int]:
+    """Each event's time as integer microseconds since the epoch. Subtracting two
+    aware datetimes asks both for their UTC offset; the columns compare each event
+    with up to four others, so converting once per event is a third of the cost, and
+    integers keep the bins exact: (a - b) / 1e6 is timedelta.total_seconds()."""
+    return [(e.ts - _EPOCH) // _US for e in events]
 
 
 def artifact_index(events: list[Event]) -> dict[str, list[int]]:
