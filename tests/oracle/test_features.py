@@ -14,6 +14,7 @@ from augur.oracle.features import (
     Featurizer,
     Vocab,
     context_columns,
+    micros,
 )
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -173,3 +174,20 @@ def test_featurizer_puts_context_columns_after_the_event_fields():
     sizes = Vocab(ACTIONS).sizes()
     assert all(rows[:, i].max() < sizes[f] for i, f in enumerate(EVENT_FIELDS))
 
+
+
+def test_event_times_compare_across_utc_offsets_to_the_microsecond():
+    """Columns compare integer microseconds (features.micros), not datetimes: a time
+    in another offset is the same instant, and bins match timedelta arithmetic."""
+    stamps = ["2026-03-02T09:00:00.250000+02:00", "2026-03-02T02:07:30.000001-05:00",
+              "2026-03-02T07:07:30.000001+00:00", "2026-03-02T12:00:00+05:30"]
+    events = [Event.model_validate({"ts": ts, "type": "email_received", "source": "mail",
+                                    "stream": "p", "actor": "x", "importance": 0.3})
+              for ts in stamps]
+    us = micros(events)
+    for a, b, ua, ub in zip(events, events[1:], us, us[1:], strict=False):
+        assert ub - ua == (b.ts - a.ts) // timedelta(microseconds=1)
+    gap = Featurizer(Vocab(ACTIONS)).events(events)[:, EVENT_FIELDS.index("gap")]
+    expect = [int(2 * np.log2(1 + max(0.0, (b.ts - a.ts).total_seconds() / 60)))
+              for a, b in zip(events, events[1:], strict=False)]
+    assert gap.tolist() == [33, *expect] and expect == [int(2 * np.log2(1 + 449.750001 / 60)), 0, 0]
