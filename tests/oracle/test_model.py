@@ -50,6 +50,27 @@ def test_causal_state_ignores_the_future(batch):
     assert torch.allclose(full[:, :10], cut, atol=1e-5)
 
 
+@pytest.mark.parametrize("pooling,attention", [("last", "causal"), ("mean", "causal"),
+                                               ("last", "bidirectional")])
+def test_full_windows_read_at_their_last_event_skip_the_mask_to_the_same_state(
+        batch, tiny, pooling, attention):
+    """Prediction on full windows builds no attention mask (model.encode): the state must
+    be the one the masked path gives, which training and padded batches use."""
+    _, b, _ = batch
+    cfg = OracleConfig(sizes=Vocab(ACTIONS).sizes(), n_actions=50, pooling=pooling,
+                       attention=attention, **{**tiny[0], "n_layers": 2})  # a full block too
+    model = OracleModel(cfg).eval()
+    events, valid = b["events"], b["valid"]
+    assert valid.all()  # full chunks: the unmasked path applies
+    last = torch.full((len(events),), events.shape[1] - 1)
+    with torch.inference_mode():
+        masked = model.encode(events, valid)[:, -1]  # no `at`: the masked path
+        fast = model.encode(events, valid, last)
+        early = model.encode(events, valid, last - 3)  # not the last event: masked again
+    assert torch.allclose(fast, masked, atol=1e-6)
+    assert torch.allclose(early, model.encode(events, valid)[:, -4], atol=1e-6)
+
+
 def test_missing_labels_are_masked_not_zero_filled(batch):
     model, b, y = batch
     no_lanes = {**y, "routing": torch.full_like(y["routing"], -100)}
