@@ -328,22 +328,8 @@ def context_columns(events: list[Event], us: list[int] | None = None) -> np.ndar
             step_at = None
         while edits and edits[0] <= cutoff:
             edits.popleft()
-        # An event stamped before the block's start or the break (clock skew between
-        # sources, a window not in time order) reads as 0, as since_action and gap do:
-        # a negative bin would index out of the embedding table. (Conditional
-        # expressions, not min and max: this runs per event of every prediction.)
-        if focus_at is None:
-            focus_bin = FOCUS_BINS
-        else:
-            focus_bin = (t - focus_at[1]) // 600_000_000
-            focus_bin = 0 if focus_bin < 0 else (
-                focus_bin if focus_bin < FOCUS_BINS - 1 else FOCUS_BINS - 1)
-        if break_at is None:
-            break_bin = BREAK_BINS
-        else:
-            break_bin = (t - break_at[1]) // 900_000_000
-            break_bin = 0 if break_bin < 0 else (
-                break_bin if break_bin < BREAK_BINS - 1 else BREAK_BINS - 1)
+        focus_bin = _clock_bin(t, focus_at, 600_000_000, FOCUS_BINS)
+        break_bin = _clock_bin(t, break_at, 900_000_000, BREAK_BINS)
         n_edits = len(edits) if len(edits) < EDIT_RUN_MAX else EDIT_RUN_MAX
         if step_at is not None:
             edit_run = n_edits
@@ -364,6 +350,18 @@ _ARRIVAL = {t: k for k, t in enumerate(ARRIVAL_TYPES)}
 # their own artifact: reading chat catches up on every channel's messages, but a mention
 # waits for a reply.
 _CATCH_UP = {"read_chat": _ARRIVAL["chat_message"]}
+
+
+def _clock_bin(t: int, start: tuple[int, int] | None, width_us: int, bins: int) -> int:
+    """Bins of `width_us` since `start` = (index, micros), 0 to bins - 1; `bins` when
+    there is none. An event stamped before the start (clock skew between sources, a
+    window not in time order) reads 0, as since_action and gap do: a negative bin would
+    index out of the embedding table. Conditional expressions, not min and max: this
+    runs per event of every prediction."""
+    if start is None:
+        return bins
+    k = (t - start[1]) // width_us
+    return 0 if k < 0 else (k if k < bins - 1 else bins - 1)
 
 
 _EPOCH, _US = datetime(1970, 1, 1, tzinfo=UTC), timedelta(microseconds=1)
