@@ -46,8 +46,16 @@ import torch
 
 WARM_UP = 200  # windows predicted before timing starts
 ECE_TARGET = 0.02  # issue 3: calibration error after temperature scaling
-FRESH = ("--days", "30", "--seed", "200", "--personas", "24")  # people make run never makes
+FRESH = (30, 200, 24)  # days, first persona, people: people make run never makes
 TIMED = 2000  # timed single-window calls: p99 then rests on 20 calls, not 5
+
+
+def _synth(out: Path, days: int, seed: int, personas: int) -> None:
+    """`augur data synth` into `out`; its "wrote ..." line goes to stderr, since stdout
+    is for the JSON."""
+    subprocess.run([sys.executable, "-m", "augur.cli", "data", "synth", "--days", str(days),
+                    "--seed", str(seed), "--personas", str(personas), "--out", str(out)],
+                   check=True, stdout=sys.stderr)
 
 
 def _train(data: Path, strangers: Path, out: Path) -> tuple[float, float]:
@@ -131,8 +139,7 @@ def _fresh_streams(oracle, path: Path) -> dict:
     from augur.events.io import group_streams, read_jsonl
 
     if not path.is_file():
-        subprocess.run([sys.executable, "-m", "augur.cli", "data", "synth", *FRESH,
-                        "--out", str(path)], check=True, stdout=sys.stderr)
+        _synth(path, *FRESH)
     streams = group_streams(read_jsonl(path))
     known = sorted(set(streams) & set(oracle.vocab.selves or ()))
     if known:
@@ -214,13 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     ckpt = args.checkpoint
     if ckpt is None:
         if not args.data.is_file():
-            subprocess.run([sys.executable, "-m", "augur.cli", "data", "synth", "--days", "730",
-                            "--seed", "42", "--personas", "12", "--out", str(args.data)],
-                           check=True, stdout=sys.stderr)  # stdout is for the JSON
+            _synth(args.data, 730, 42, 12)
         if not args.strangers.is_file():
-            subprocess.run([sys.executable, "-m", "augur.cli", "data", "synth", "--days", "30",
-                            "--seed", "54", "--personas", "24", "--out", str(args.strangers)],
-                           check=True, stdout=sys.stderr)  # stdout is for the JSON
+            _synth(args.strangers, 30, 54, 24)
         train_s, train_mb = _train(args.data, args.strangers, args.out)
         ckpt = args.out
     oracle = Oracle.load(ckpt)

@@ -73,7 +73,7 @@ def test_evaluate_reports_an_imported_log_with_absent_heads(tmp_path, receipt_cs
 def test_bench_oracle_measures_a_given_checkpoint(tiny_data, tiny_checkpoint, tmp_path):
     """The benchmark's JSON on a checkpoint it did not train: training figures null,
     latency from timed calls after the warm-up, the harness report, and the fresh
-    people's file made when missing (two days of two people here, to keep it short)."""
+    people's figures (on two days of two people made here, to keep it short)."""
     bench = Path(__file__).resolve().parents[2] / "bench" / "oracle.py"
     fresh = tmp_path / "fresh.jsonl"
     assert main(["data", "synth", "--days", "2", "--seed", "200", "--personas", "2",
