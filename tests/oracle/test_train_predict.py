@@ -66,6 +66,30 @@ def test_corrupt_or_mismatched_weights_fail_by_name(tmp_path, tiny_checkpoint):
         Oracle.load(tmp_path)
 
 
+def test_a_checkpoint_of_other_features_or_an_impossible_shape_fails_by_name(tmp_path,
+                                                                            tiny_checkpoint):
+    old = tmp_path / "old"
+    shutil.copytree(tiny_checkpoint, old)
+    doc = json.loads((old / "config.json").read_text())
+    # As written before the focus, break and edit-run columns existed.
+    doc["event_fields"] = [f for f in doc["event_fields"]
+                           if f not in ("since_focus", "since_break", "edit_run")] + ["legacy"]
+    (old / "config.json").write_text(json.dumps(doc))
+    with pytest.raises(CheckpointError) as err:
+        Oracle.load(old)
+    assert str(err.value) == (f"{old}: made for other features than this augur reads (event "
+                              "fields: this augur adds since_focus, since_break, edit_run and "
+                              "no longer reads legacy); retrain it with `augur train`")
+    bad = tmp_path / "bad"
+    shutil.copytree(tiny_checkpoint, bad)
+    doc = json.loads((bad / "config.json").read_text())
+    doc["config"]["d_model"] = 33  # not a multiple of its 2 heads
+    (bad / "config.json").write_text(json.dumps(doc))
+    with pytest.raises(CheckpointError, match=r"unreadable config \(d_model: expected a "
+                                              r"multiple of n_heads \(2\), got 33"):
+        Oracle.load(bad)
+
+
 def test_predict_returns_ranked_probabilities(tiny_checkpoint):
     oracle = Oracle.load(tiny_checkpoint)
     events, cands, _ = scenario("ci_failure")

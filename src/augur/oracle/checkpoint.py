@@ -58,6 +58,19 @@ def event_fields(cfg: OracleConfig) -> list[str]:
     return list(EVENT_FIELDS) + (["text"] if cfg.backbone is not None else [])
 
 
+def _field_change(theirs: object, ours: list[str]) -> str:
+    """What this augur's feature fields change from a checkpoint's, in a few words (the
+    full lists are 30 names long)."""
+    if not isinstance(theirs, list):
+        return f"the checkpoint lists none (got {theirs!r})"
+    added = [f for f in ours if f not in theirs]
+    dropped = [f for f in theirs if f not in ours]
+    parts = ([f"this augur adds {', '.join(added)}"] if added else []) + (
+        [f"and no longer reads {', '.join(dropped)}" if added else
+         f"this augur no longer reads {', '.join(dropped)}"] if dropped else [])
+    return " ".join(parts) or "the same fields in another order"
+
+
 def load_checkpoint(path: Path) -> tuple[OracleModel, Vocab, dict[str, Any]]:
     from safetensors import SafetensorError
     from safetensors.torch import load_file
@@ -75,9 +88,11 @@ def load_checkpoint(path: Path) -> tuple[OracleModel, Vocab, dict[str, Any]]:
         raise CheckpointError(f"{path / CONFIG}: unreadable config ({exc})") from None
     fields = (doc.get("event_fields"), doc.get("candidate_fields"))
     if fields != (event_fields(cfg), list(CANDIDATE_FIELDS)):
-        raise CheckpointError(f"{path}: made for event fields {fields[0]} and candidate fields "
-                              f"{fields[1]}, but this augur reads {event_fields(cfg)} and "
-                              f"{list(CANDIDATE_FIELDS)}; retrain it with `augur train`")
+        diff = "; ".join(f"{what} fields: {_field_change(theirs, ours)}" for what, theirs, ours in
+                         (("event", fields[0], event_fields(cfg)),
+                          ("candidate", fields[1], list(CANDIDATE_FIELDS))) if theirs != ours)
+        raise CheckpointError(f"{path}: made for other features than this augur reads ({diff});"
+                              " retrain it with `augur train`")
     if cfg.backbone is not None and len(doc.get("texts") or []) != cfg.n_texts:
         raise CheckpointError(f"{path / CONFIG}: a backbone model needs its {cfg.n_texts} "
                               f"event texts under \"texts\"; retrain it with `augur train`")

@@ -50,20 +50,32 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="track the run in this MLflow store instead (implies --mlflow)")
 
 
+# Config fields the train flags set, for errors in the flag's name.
+_FLAGS = {"seed": "--seed", "epochs": "--epochs", "lr": "--lr", "sim_targets": "--sim-targets",
+          "identity_dropout": "--identity-dropout", "time_budget_s": "--time-budget",
+          "n_layers": "--layers", "d_model": "--width", "transition_order": "--transition-order"}
+
+
 def run_train(args: argparse.Namespace) -> int:
     from augur.oracle.tracking import default_tracking_uri
     from augur.oracle.train import train
 
     uri = args.tracking_uri or (default_tracking_uri(Path("mlruns")) if args.mlflow else None)
-    tc = TrainConfig(seed=args.seed, epochs=args.epochs, lr=args.lr,
-                     use_curriculum=not args.no_curriculum,
-                     transition_prior={"auto": None, "on": True, "off": False}[
-                         args.transition_prior], sim_targets=args.sim_targets,
-                     identity_dropout=args.identity_dropout,
-                     time_budget_s=args.time_budget,
-                     tracking_uri=uri)
-    mc = OracleConfig(pooling=args.pooling, attention=args.attention, n_layers=args.layers,
-                      d_model=args.width, transition_order=args.transition_order)
+    try:
+        tc = TrainConfig(seed=args.seed, epochs=args.epochs, lr=args.lr,
+                         use_curriculum=not args.no_curriculum,
+                         transition_prior={"auto": None, "on": True, "off": False}[
+                             args.transition_prior], sim_targets=args.sim_targets,
+                         identity_dropout=args.identity_dropout,
+                         time_budget_s=args.time_budget,
+                         tracking_uri=uri)
+        mc = OracleConfig(pooling=args.pooling, attention=args.attention, n_layers=args.layers,
+                          d_model=args.width, transition_order=args.transition_order)
+    except ValueError as e:
+        # The configs name their fields; a command-line user typed the flag.
+        field, _, rest = str(e).partition(":")
+        flag = _FLAGS.get(field)
+        raise ValueError(f"{flag} ({field}):{rest}" if flag else str(e)) from None
     print(f"train: {tc}\nmodel: {mc}")
     summary = train(args.data, args.out, tc, mc, strangers=args.strangers)
     final = summary["val_after_calibration"]

@@ -3,6 +3,7 @@ starts fast: OracleConfig (the model) and TrainConfig (one training run)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 BACKBONES = ("smollm2-135m",)  # LLMs the research ablation can read events with
@@ -11,6 +12,32 @@ BACKBONES = ("smollm2-135m",)  # LLMs the research ablation can read events with
 def check_backbone(name: str | None) -> None:
     if name is not None and name not in BACKBONES:
         raise ValueError(f"backbone: expected None or one of {BACKBONES}, got {name!r}")
+
+
+# Checked here, not where the values are used: a width of 0 or 0 epochs used to end in a
+# torch traceback minutes into a run, or in a checkpoint trained on nothing.
+def _int_at_least(obj: object, names: tuple[str, ...], least: int) -> None:
+    for name in names:
+        v = getattr(obj, name)
+        if isinstance(v, bool) or not isinstance(v, int) or v < least:
+            raise ValueError(f"{name}: expected an integer >= {least}, got {v!r}")
+
+
+def _share(name: str, v: object, *, low_open: bool = False) -> None:
+    """v in [0, 1), or (0, 1) with low_open."""
+    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and (
+        0.0 < v < 1.0 if low_open else 0.0 <= v < 1.0)
+    if not ok:
+        raise ValueError(f"{name}: expected a number in {'(0' if low_open else '[0'}, 1), "
+                         f"got {v!r}")
+
+
+def _finite_number(name: str, v: object, *, positive: bool) -> None:
+    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and (
+        v > 0 if positive else v >= 0)
+    if not ok:
+        raise ValueError(f"{name}: expected a finite number {'> 0' if positive else '>= 0'}, "
+                         f"got {v!r}")
 
 
 @dataclass
@@ -45,6 +72,21 @@ class OracleConfig:
         if self.transition_order not in (1, 2):
             raise ValueError(f"transition_order: expected 1 or 2, got {self.transition_order!r}")
         check_backbone(self.backbone)
+        _int_at_least(self, ("n_actions", "n_lanes", "d_model", "n_layers", "n_heads", "d_ff",
+                             "d_candidate", "max_len"), 1)
+        _int_at_least(self, ("n_texts",), 0)
+        if self.d_model % self.n_heads:
+            raise ValueError(f"d_model: expected a multiple of n_heads ({self.n_heads}), got "
+                             f"{self.d_model}; pick a width such as "
+                             f"{self.d_model - self.d_model % self.n_heads or self.n_heads}")
+        _share("dropout", self.dropout)
+        if not isinstance(self.sizes, dict):
+            raise ValueError(f"sizes: expected a dict of field name -> vocabulary size, got "
+                             f"{type(self.sizes).__name__}")
+        bad = {k: v for k, v in self.sizes.items()
+               if not isinstance(k, str) or isinstance(v, bool) or not isinstance(v, int) or v < 1}
+        if bad:
+            raise ValueError(f"sizes: expected field name -> vocabulary size >= 1, got {bad}")
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -83,6 +125,19 @@ class TrainConfig:
     tracking_uri: str | None = None  # MLflow store, e.g. sqlite:///mlruns/mlflow.db
 
     def __post_init__(self) -> None:
+        _int_at_least(self, ("seed", "warmup_steps"), 0)
+        _int_at_least(self, ("epochs", "batch_tokens", "patience"), 1)
+        _finite_number("lr", self.lr, positive=True)
+        _finite_number("weight_decay", self.weight_decay, positive=False)
+        _share("ema_decay", self.ema_decay)
+        _share("val_fraction", self.val_fraction, low_open=True)
+        if self.time_budget_s is not None:
+            _finite_number("time_budget_s", self.time_budget_s, positive=True)
+        cur = tuple(self.curriculum) if isinstance(self.curriculum, (tuple, list)) else ()
+        if (not cur or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in cur)
+                or list(cur) != sorted(set(cur))):
+            raise ValueError("curriculum: expected increasing window lengths >= 1, such as "
+                             f"(5, 16, 32, 64, 128), got {self.curriculum!r}")
         if not 0.0 <= self.sim_targets <= 1.0:
             raise ValueError(f"sim_targets: expected a weight in [0, 1], got {self.sim_targets!r}")
         if not 0.0 <= self.identity_dropout < 1.0:

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from augur.errors import AugurError
 from augur.events.io import group_streams, read_jsonl
 from augur.events.schema import Event
 from augur.events.vocab import ACTIONS
@@ -201,6 +202,11 @@ def _fit(model, tr, va, tc: TrainConfig, rng, tracker, progress: bool,
                 g["lr"] = tc.lr * schedule(step)
             y["sim_weight"] = tc.sim_targets
             _, loss = model(batch, y)
+            if not torch.isfinite(loss):
+                # Stop here: every later step, and so the checkpoint, would be NaN.
+                raise AugurError(f"training diverged at step {step + 1} (epoch {epoch + 1}): "
+                                 f"the loss is {loss.item()}; lower the learning rate "
+                                 f"(lr {tc.lr}, --lr; default {TrainConfig.lr})")
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -223,6 +229,10 @@ def _fit(model, tr, va, tc: TrainConfig, rng, tracker, progress: bool,
         if stale >= tc.patience or out_of_time():
             break
     bar.close()
+    if best_state is None:  # no validation composite was a number
+        raise AugurError(f"training kept no weights: the validation composite read "
+                         f"{history[-1]['composite']} after every epoch; lower the learning "
+                         f"rate (lr {tc.lr}, --lr)")
     model.load_state_dict(best_state)
     return {"best_val_composite": best, "epochs_run": len(history), "steps": step,
             "seconds": round(time.monotonic() - start, 1), "history": history}
