@@ -1,6 +1,7 @@
 """Training writes a strict, atomic, reproducible checkpoint; the Oracle predicts from it."""
 
 import json
+import re
 import shutil
 import warnings
 
@@ -47,6 +48,32 @@ def test_a_failed_save_leaves_the_old_checkpoint_intact(tmp_path, tiny_checkpoin
         save_checkpoint(target, model, vocab, {"bad": object()})  # not JSON: fails mid-save
     assert (target / "model.safetensors").read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt"]  # no temp folder left
+
+
+def test_training_refuses_to_replace_what_is_not_a_checkpoint(tmp_path, tiny_data, tiny,
+                                                              tiny_checkpoint):
+    data_copy = tmp_path / "events.jsonl"
+    shutil.copy(tiny_data, data_copy)
+    folder = tmp_path / "projects"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    for out, says in ((data_copy, "exists and is not a folder; refusing to replace it"),
+                      (folder, "a folder that is not an augur checkpoint (it holds notes.txt)")):
+        before = sorted(p.name for p in tmp_path.iterdir())
+        with pytest.raises(CheckpointError, match=re.escape(f"{out}: {says}")):
+            train(tiny_data, out, tiny[1](), OracleConfig(**tiny[0]), progress=False)
+        assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert data_copy.read_bytes() == tiny_data.read_bytes()
+    assert (folder / "notes.txt").read_text() == "mine"
+    # An earlier checkpoint, and an empty folder, are replaced.
+    again = tmp_path / "again"
+    shutil.copytree(tiny_checkpoint, again)
+    (tmp_path / "empty").mkdir()
+    model, vocab, meta = load_checkpoint(again)
+    for out in (again, tmp_path / "empty"):
+        save_checkpoint(out, model, vocab, {"note": "resaved"})
+        assert json.loads((out / "config.json").read_text())["note"] == "resaved"
+        assert (out / "model.safetensors").stat().st_mode & 0o777 == 0o644
 
 
 def test_corrupt_or_mismatched_weights_fail_by_name(tmp_path, tiny_checkpoint):

@@ -25,20 +25,50 @@ class CheckpointError(AugurError):
     """A checkpoint that cannot be loaded; the message says which file and why."""
 
 
+FORMAT = "augur-oracle/1"
+
+
+def check_out(out: Path) -> None:
+    """Refuse a checkpoint path that holds anything but an earlier checkpoint: saving
+    replaces what is there, and `--out data` once would have deleted the data folder."""
+    out = Path(out)
+    if not out.exists() and not out.is_symlink():
+        return
+    fix = "--out names the checkpoint folder to write: give a new or empty folder"
+    if out.is_symlink() or not out.is_dir():
+        raise CheckpointError(f"{out}: exists and is not a folder; refusing to replace it. {fix}")
+    names = sorted(p.name for p in out.iterdir())
+    if not names:
+        return
+    if set(names) <= {CONFIG, WEIGHTS} and CONFIG in names:
+        try:
+            ours = json.loads((out / CONFIG).read_text()).get("format") == FORMAT
+        except (OSError, ValueError, AttributeError):
+            ours = False
+        if ours:
+            return
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    raise CheckpointError(f"{out}: a folder that is not an augur checkpoint (it holds "
+                          f"{shown}); refusing to replace it. {fix}, or an earlier checkpoint "
+                          "to overwrite")
+
+
 def save_checkpoint(out: Path, model: OracleModel, vocab: Vocab, meta: dict[str, Any]) -> Path:
     from safetensors.torch import save_file
 
     out = Path(out)
+    check_out(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
         save_file(state, str(tmp / WEIGHTS))
-        doc = {"format": "augur-oracle/1", "config": model.cfg.to_json(),
+        doc = {"format": FORMAT, "config": model.cfg.to_json(),
                "vocab": vocab.to_json(), "event_fields": event_fields(model.cfg),
                "candidate_fields": list(CANDIDATE_FIELDS), **meta}
         (tmp / CONFIG).write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
         os.chmod(tmp, 0o755)
+        os.chmod(tmp / WEIGHTS, 0o644)  # safetensors writes 0600; config.json is 0644
         if out.exists():  # swap in the new one, then drop the old
             old = out.with_name(f".{out.name}.old")
             shutil.rmtree(old, ignore_errors=True)

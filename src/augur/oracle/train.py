@@ -28,7 +28,7 @@ from augur.events.schema import Event
 from augur.events.vocab import ACTIONS
 from augur.harness.metrics import best_threshold_f1
 from augur.oracle.calibrate import fit_temperature, fit_top_label_map
-from augur.oracle.checkpoint import save_checkpoint
+from augur.oracle.checkpoint import check_out, save_checkpoint
 from augur.oracle.config import OracleConfig, TrainConfig
 from augur.oracle.data import StreamArrays, chunks, collate, stream_arrays
 from augur.oracle.features import Featurizer, Vocab, is_self
@@ -100,6 +100,7 @@ def _train(data: Path, out: Path, tc: TrainConfig, mc: OracleConfig | None,
            progress: bool, on_step: Callable[[dict], None] | None,
            strangers: Path | None) -> dict[str, Any]:
     started = time.monotonic()  # a time budget covers reading and embedding too
+    check_out(out)  # in seconds, not after the training the save would have lost
     torch.manual_seed(tc.seed)
     rng = np.random.default_rng(tc.seed)
     events = read_jsonl(data)
