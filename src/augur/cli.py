@@ -45,6 +45,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
         case_col=args.case_col, activity_col=args.activity_col, time_col=args.time_col,
         resource_col=args.resource_col, group_by=args.group_by,
     )
+    if Path(args.out).resolve() == Path(args.file).resolve():
+        raise ValueError(f"--out {args.out}: is the CSV being imported; writing the events "
+                         "there would replace it, so name another file, such as "
+                         f"{Path(args.file).with_suffix('.jsonl')}")
     events = import_csv(args.file, config)
     n = write_jsonl(args.out, events)
     streams = len({e.stream for e in events})

@@ -60,3 +60,16 @@ def test_synth_failure_leaves_no_output_and_no_parts(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="persona 60 failed"):
         synth.synthesize([60, 61], 2, out, jobs=1)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_synth_into_a_folder_fails_before_simulating(tmp_path, capsys, monkeypatch):
+    from augur.events import synth
+
+    def never(seed, days, part):
+        raise AssertionError("simulated before checking --out")
+
+    monkeypatch.setattr(synth, "_one", never)
+    assert main(["data", "synth", "--days", "2", "--out", str(tmp_path)]) == 2
+    assert f"{tmp_path}: is a folder; name the JSON Lines file to write, such as " in (
+        capsys.readouterr().err)
+    assert list(tmp_path.iterdir()) == []

@@ -210,3 +210,18 @@ def test_cli_bad_input_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(_cli_args(log, out, *extra)) == 2
     assert out.read_text(encoding="utf-8") == "previous contents\n"
     assert [p.name for p in out.parent.iterdir()] == ["x.jsonl"]  # no temporary file left
+
+
+def test_cli_refuses_to_write_the_events_over_the_csv_or_into_a_folder(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = GOOD_HEADER + "c1,a,2024-01-01 10:00:00+00:00,ann\n"
+    log = _write(tmp_path, text)
+    assert main(_cli_args(log, tmp_path / "." / "log.csv")) == 2
+    assert "is the CSV being imported; writing the events there would replace it" in (
+        capsys.readouterr().err)
+    assert log.read_text(encoding="utf-8") == text
+    folder = tmp_path / "out"
+    folder.mkdir()
+    assert main(_cli_args(log, folder)) == 2
+    assert f"{folder}: is a folder; name the JSON Lines file to write" in capsys.readouterr().err
+    assert list(folder.iterdir()) == []

@@ -19,9 +19,17 @@ class DataFileError(ValueError):
     """A data file that cannot be read; the message names the file and line."""
 
 
+def check_out_file(path: Path) -> None:
+    """Fail in seconds, before the events are made, if PATH cannot take a file."""
+    if path.is_dir():
+        raise DataFileError(f"{path}: is a folder; name the JSON Lines file to write, such as "
+                            f"{path / 'events.jsonl'}")
+
+
 def write_jsonl(path: str | Path, events: Iterable[Event]) -> int:
     """Write events atomically; return how many were written."""
     path = Path(path)
+    check_out_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     n = 0

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from augur.events.io import _umask, write_jsonl
+from augur.events.io import _umask, check_out_file, write_jsonl
 from augur.events.persona import KnowledgeWorkerPersona
 
 
@@ -30,6 +30,7 @@ def synthesize(seeds: list[int], days: int, out: str | Path, jobs: int | None = 
     return the number of events. `jobs` processes (default: one per core, at most one
     per person)."""
     out = Path(out)
+    check_out_file(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     jobs = max(1, min(len(seeds), jobs or os.cpu_count() or 1))
     parts_dir = Path(tempfile.mkdtemp(prefix=f".{out.name}.parts.", dir=out.parent))
