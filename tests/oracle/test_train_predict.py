@@ -161,6 +161,28 @@ def test_dict_events_are_validated(tiny_checkpoint):
         oracle.predict([{**events[0].to_dict(), "ts": "2026-01-01T09:00:00"}])
 
 
+@pytest.mark.parametrize(("call", "says"), [
+    (lambda o, ev: o.predict(ev, top_k=0), "top_k: expected an integer >= 1 (at most 50 "
+                                           "actions are ranked), got 0"),
+    (lambda o, ev: o.predict(ev, top_k=-1), "top_k: expected an integer >= 1"),
+    (lambda o, ev: o.predict("abc"), "windows[0]: expected a list of events (oldest first), "
+                                     "got str"),
+    (lambda o, ev: o.predict_batch([ev, [*ev[:2], {"type": "x"}]]),
+     "windows[1][2]: invalid event: field 'ts' expected: field required"),
+    (lambda o, ev: o.predict(ev, candidates="doc-1"),
+     "candidates[0]: expected a list of artifacts or None, got str"),
+    (lambda o, ev: o.predict(ev, candidates=[{"id": "d1", "kind": "doc"}, {"id": "d2"}]),
+     "candidates[0][1]: kind: Field required; got {'id': 'd2'}"),
+])
+def test_bad_arguments_name_the_window_event_or_candidate(tiny_checkpoint, call, says):
+    """Before, top_k=-1 returned 49 actions, a string was read as a window of characters
+    and a bad candidate raised pydantic's error with no place."""
+    events, _, _ = scenario("morning_email")
+    with pytest.raises(ValueError) as err:
+        call(Oracle.load(tiny_checkpoint), events)
+    assert says in str(err.value)
+
+
 def test_training_is_tracked_in_a_local_mlflow_store(tmp_path, tiny_data, tiny):
     from mlflow.tracking import MlflowClient
 

@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 import torch
+from pydantic import ValidationError
 
-from augur.events.schema import Artifact, Event, ObservedEvent
+from augur.events.schema import Artifact, Event, EventValidationError, ObservedEvent
 from augur.events.vocab import LANES
 from augur.oracle.checkpoint import load_checkpoint
 from augur.oracle.data import ACTOR_COLUMN, MAX_CANDIDATES
@@ -56,6 +57,9 @@ class Oracle:
 
     def predict_batch(self, windows: list[list], candidates: list[list | None] | None = None,
                       top_k: int = 5) -> list[Prediction]:
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+            raise ValueError(f"top_k: expected an integer >= 1 (at most {len(self.vocab.actions)}"
+                             f" actions are ranked), got {top_k!r}")
         raw = self.raw_batch(windows, candidates)
         out = []
         for r in range(len(windows)):
@@ -113,15 +117,40 @@ class Oracle:
         return torch.from_numpy((ev[..., ACTOR_COLUMN] == ANON_ACTOR).any(1))
 
     def _features(self, window: list, cands: list | None, i: int):
+        if not isinstance(window, (list, tuple)):
+            raise ValueError(f"windows[{i}]: expected a list of events (oldest first), got "
+                             f"{type(window).__name__}")
         if not window:
             raise ValueError(f"windows[{i}]: expected at least one event, got an empty window")
-        events = [e if isinstance(e, ObservedEvent) else Event.from_dict(e) for e in window]
+        events = []
+        for j, e in enumerate(window):
+            try:
+                events.append(e if isinstance(e, ObservedEvent) else Event.from_dict(e))
+            except EventValidationError as exc:
+                raise EventValidationError(f"windows[{i}][{j}]: {exc}") from None
         events = events[-self.model.cfg.max_len:]
-        arts = [c if isinstance(c, Artifact) else Artifact.model_validate(c)
-                for c in (cands or [])][:MAX_CANDIDATES]
+        arts = _artifacts(cands, i)[:MAX_CANDIDATES]
         f = self.featurizer.events(events)
         c = self.featurizer.candidates(events, artifact_index(events), len(events) - 1, 0, arts)
         return f, c, [a.id for a in arts]
+
+
+def _artifacts(cands: object, i: int) -> list[Artifact]:
+    """Window i's candidate artifacts, each checked, with its place named on error."""
+    if cands is None:
+        return []
+    if not isinstance(cands, (list, tuple)):
+        raise ValueError(f"candidates[{i}]: expected a list of artifacts or None, got "
+                         f"{type(cands).__name__}")
+    out = []
+    for j, c in enumerate(cands):
+        try:
+            out.append(c if isinstance(c, Artifact) else Artifact.model_validate(c))
+        except ValidationError as exc:
+            why = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'artifact'}: {e['msg']}"
+                            for e in exc.errors())
+            raise ValueError(f"candidates[{i}][{j}]: {why}; got {c!r:.80}") from None
+    return out
 
 
 class OraclePredictor:
