@@ -44,6 +44,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from augur.oracle.reliability import expected_ece
+
 WARM_UP = 200  # windows predicted before timing starts
 ECE_TARGET = 0.02  # issue 3: calibration error after temperature scaling
 FRESH = (30, 200, 24)  # days, first persona, people: people make run never makes
@@ -124,7 +126,7 @@ def _expected_scores(predictor) -> tuple[dict, dict]:
         draws = _drawn_labels(truth)
         floor = np.array([expected_calibration_error(truth, y) for y in draws])
         drawn = np.array([expected_calibration_error(probs, y) for y in draws])
-        ece[es.name] = {"model": round(_truth_ece(truth, probs), 4),
+        ece[es.name] = {"model": round(expected_ece(truth, probs), 4),
                         "floor": round(float(floor.mean()), 4),
                         "drawn": round(float(drawn.mean()), 4),
                         "within_target": {"model": round(float((drawn <= ECE_TARGET).mean()), 3),
@@ -169,21 +171,9 @@ def _fresh_people(oracle, path: Path, streams: dict) -> dict:
             "top1": round(float((probs.argmax(1) == labels).mean()), 4),
             "expected_top1": round(float(right.mean()), 4),
             "ece": round(expected_calibration_error(probs, labels), 4),
-            "expected_ece": round(_truth_ece(truth, probs), 4),
+            "expected_ece": round(expected_ece(truth, probs), 4),
             "confidence": round(float(conf.mean()), 4),
             "person_gap_sd": round(float(np.std(gaps)), 4)}
-
-
-def _truth_ece(truth: np.ndarray, probs: np.ndarray) -> float:
-    """The harness's ECE (15 equal bins of top-1 confidence), with each pick scored by the
-    simulator's probability that it is right instead of by one sampled label."""
-    from augur.harness.constants import ECE_BINS
-
-    conf = probs.max(1)
-    right = truth[np.arange(len(truth)), probs.argmax(1)]
-    edges = np.linspace(0.0, 1.0, ECE_BINS + 1)
-    bins = np.clip(np.searchsorted(edges, conf, side="left") - 1, 0, ECE_BINS - 1)
-    return float(np.abs(np.bincount(bins, right - conf, ECE_BINS)).sum() / len(truth))
 
 
 def _drawn_labels(truth: np.ndarray, draws: int = 200) -> list[np.ndarray]:

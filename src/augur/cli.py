@@ -142,6 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="an imported JSON Lines log to evaluate on (its fixed split) instead "
                          "of the synthetic eval sets")
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
+    ev.add_argument("--plot", type=Path, default=None, metavar="FILE",
+                    help="also draw the next-action reliability diagram of each eval set "
+                         "(.png, .svg or .pdf): accuracy against confidence, with the "
+                         "simulator's probabilities and the labels' sampling spread")
     ev.set_defaults(func=_cmd_evaluate)
 
     cmp = sub.add_parser("compare", help="two checkpoints side by side on named scenarios")

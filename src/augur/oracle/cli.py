@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from augur.oracle.config import OracleConfig, TrainConfig
@@ -104,9 +105,20 @@ def run_evaluate(args: argparse.Namespace) -> int:
     elif args.baseline is None:
         raise ValueError("augur evaluate needs a CHECKPOINT folder or --baseline "
                          "uniform|most_frequent|markov")
+    plot = getattr(args, "plot", None)
+    if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise ValueError(f"--plot: expected a .png, .svg or .pdf file name, got {str(plot)!r}")
     report = build_report(predictor, args.baseline if predictor is None else None, args.data,
                           progress=not args.json)
     print_report(report, args.json)
+    if plot is not None:
+        from augur.oracle.reliability import eval_set_reliability, plot_reliability
+
+        items = eval_set_reliability(predictor, args.baseline if predictor is None else None,
+                                     args.data)
+        plot_reliability(items, plot, title=f"next-action reliability: {report['predictor']}")
+        # stderr: with --json, stdout stays one JSON document
+        print(f"wrote {plot}", file=sys.stderr)
     if predictor is not None and args.data is None:
         # Where `augur serve --models <parent>` looks: the playground then shows the
         # harness composite without running the harness again.
