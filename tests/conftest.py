@@ -61,6 +61,22 @@ def tiny_checkpoint(tmp_path_factory, tiny_data, tiny):
     return out
 
 
+@pytest.fixture(scope="session")
+def tiny_log_checkpoint(tmp_path_factory, tiny_data, tiny):
+    """A tiny model trained as on an imported log: its events' labels keep only the next
+    action and the delay (no lane, no interruption, no candidates)."""
+    from augur.events.io import read_jsonl
+    from augur.oracle.train import train
+
+    folder = tmp_path_factory.mktemp("log")
+    events = [e if e.labels is None else e.model_copy(update={"labels": e.labels.model_copy(
+        update={"lane": None, "proactive": None, "candidates": None, "target": None})})
+        for e in read_jsonl(tiny_data)]
+    write_jsonl(folder / "log.jsonl", events)
+    train(folder / "log.jsonl", folder / "log", tiny[1](), OracleConfig(**TINY), progress=False)
+    return folder / "log"
+
+
 def free_port() -> int:
     """A port nothing listens on right now (bound, then released)."""
     with socket.socket() as s:

@@ -227,3 +227,41 @@ def test_weight_average_warms_up_so_short_runs_are_not_stuck_at_the_init():
     for _ in range(3000):
         ema.update(model)
     assert min(0.995, (1 + ema.updates) / (10 + ema.updates)) == 0.995
+
+
+def test_heads_without_labels_in_the_data_predict_nothing(tiny_log_checkpoint,
+                                                          tiny_checkpoint, tmp_path):
+    """A head whose loss was masked all through training is its random start: predict
+    says None for it instead of passing that off as a prediction."""
+    log = Oracle.load(tiny_log_checkpoint)
+    assert log.heads == {"next_action", "delay"}
+    assert json.loads((tiny_log_checkpoint / "config.json").read_text())["trained_heads"] == [
+        "next_action", "delay"]
+    events, cands, _ = scenario("pr_review")
+    p = log.predict(events, cands)
+    assert len(p.next_actions) == 5 and p.delay_min is not None and p.delay_min >= 0
+    assert (p.lanes, p.proactive_prob, p.proactive, p.artifacts) == (None, None, None, None)
+    full = Oracle.load(tiny_checkpoint).predict(events, cands)
+    assert set(full.lanes) == {"ask", "suggest", "draft", "act", "escalate"}
+    assert full.proactive in (True, False) and [a for a, _ in full.artifacts]
+    # Checkpoints written before "trained_heads" was recorded: read from the validation
+    # metrics the data left None.
+    older = tmp_path / "older"
+    shutil.copytree(tiny_log_checkpoint, older)
+    doc = json.loads((older / "config.json").read_text())
+    del doc["trained_heads"]
+    (older / "config.json").write_text(json.dumps(doc))
+    assert Oracle.load(older).heads == {"next_action", "delay"}
+
+
+def test_compare_says_which_heads_a_model_never_trained(tiny_log_checkpoint,
+                                                        tiny_checkpoint):
+    from augur.oracle.compare import compare_text
+
+    text = compare_text(Oracle.load(tiny_checkpoint), Oracle.load(tiny_log_checkpoint),
+                        ["pr_review"])
+    rows = {line.split(":")[0]: line for line in text.splitlines()
+            if line.startswith(("lane:", "proactive:", "artifact:"))}
+    for head, line in rows.items():
+        left, right = line[:38], line[40:]
+        assert "not trained" not in left and right == f"{head}: not trained (no labels in its data)"

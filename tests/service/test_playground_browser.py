@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,13 +21,26 @@ pytestmark = pytest.mark.skipif(
            "Debian's, or set AUGUR_CHROMIUM to a Chromium binary")
 
 
-@pytest.fixture
-def server(models_dir, tmp_path, server_process):
-    """`augur serve` over alpha and beta as a subprocess, the way a user runs it."""
+def _serve(models_dir, tmp_path, server_process):
     env = {k: v for k, v in os.environ.items() if k != "AUGUR_API_TOKEN"}
     args = ["augur.cli", "serve", "--host", "127.0.0.1", "--port", "{port}", "--models",
             str(models_dir)]
-    with server_process(args, "/healthz", tmp_path / "serve.log", STARTUP_S, env) as url:
+    return server_process(args, "/healthz", tmp_path / "serve.log", STARTUP_S, env)
+
+
+@pytest.fixture
+def server(models_dir, tmp_path, server_process):
+    """`augur serve` over alpha and beta as a subprocess, the way a user runs it."""
+    with _serve(models_dir, tmp_path, server_process) as url:
+        yield url
+
+
+@pytest.fixture
+def server_with_log(models_dir, tiny_log_checkpoint, tmp_path, server_process):
+    """The same, with a third model, `log`, trained without lane, interruption or
+    candidate labels."""
+    shutil.copytree(tiny_log_checkpoint, models_dir / "log")
+    with _serve(models_dir, tmp_path, server_process) as url:
         yield url
 
 
@@ -90,4 +104,24 @@ def test_playground_compares_two_models(server, page, tmp_path):
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 1000
 
     assert outside == [], f"the page tried to reach beyond 127.0.0.1: {outside}"
+    assert page_errors == [], f"JavaScript errors on the page: {page_errors}"
+
+
+def test_playground_shows_heads_a_model_never_trained(server_with_log, page):
+    page_errors = []
+    page.on("pageerror", lambda e: page_errors.append(str(e)))
+    page.goto(f"{server_with_log}/playground")
+    page.wait_for_selector("#model-b option[value=log]", state="attached")
+    page.select_option("#model-a", "alpha")
+    page.select_option("#model-b", "log")
+    page.select_option("#scenario", "pr_review")
+    page.click("#compare")
+    page.wait_for_selector("#side-b[data-model=log][data-scenario=pr_review] .actions .bar")
+    said = page.eval_on_selector_all("#side-b .untrained", "els => els.map(e => e.textContent)")
+    assert said == [f"not trained: this model's data had no {what} labels"
+                    for what in ("lane", "interruption", "candidate")]
+    assert page.text_content("#side-b .delay").startswith("Next action expected in ")
+    assert page.eval_on_selector_all("#side-a .untrained", "els => els.length") == 0
+    assert page.eval_on_selector_all("#side-a .lanes li", "els => els.length") == 5
+    assert page.text_content("#error").strip() == ""
     assert page_errors == [], f"JavaScript errors on the page: {page_errors}"

@@ -145,6 +145,28 @@ def test_new_and_rewritten_checkpoints_appear_without_restart(models_dir, client
     assert after["next_actions"] == beta["next_actions"] != before["next_actions"]
 
 
+def test_a_model_trained_on_a_log_answers_null_for_heads_it_never_trained(
+        models_dir, tiny_log_checkpoint, client):
+    import shutil
+
+    shutil.copytree(tiny_log_checkpoint, models_dir / "log")
+    r = client.post("/predict", json={"model": "log", **_window("pr_review")})
+    assert r.status_code == 200, r.text
+    p = r.json()
+    assert len(p["next_actions"]) == 5 and p["delay_min"] >= 0
+    assert [p[k] for k in ("lanes", "proactive_prob", "proactive", "artifacts")] == [None] * 4
+    for route, body in (("/route", {"events": _window()["events"]}),
+                        ("/rank", _window("pr_review"))):
+        r = client.post(route, json={"model": "log", **body})
+        head = "routing" if route == "/route" else "relevance"
+        assert r.status_code == 409, r.text
+        assert r.json()["detail"].startswith(f"model 'log' has no trained {head} head: its "
+                                             "training data had no labels for it")
+    side = client.get("/api/compare", params={"a": "alpha", "b": "log",
+                                              "scenario": "pr_review"}).json()
+    assert side["a"]["prediction"]["lanes"] and side["b"]["prediction"]["lanes"] is None
+
+
 def test_compare_puts_two_models_side_by_side(client):
     r = client.get("/api/compare", params={"a": "alpha", "b": "beta", "scenario": "ci_failure"})
     assert r.status_code == 200, r.text

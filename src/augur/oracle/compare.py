@@ -13,11 +13,14 @@ COL = 38
 def _column(p: Prediction) -> list[str]:
     lines = ["next actions:"]
     lines += [f"  {a:<22}{v:6.1%} {'#' * round(v * 10)}" for a, v in p.next_actions]
-    lane = max(p.lanes, key=p.lanes.get)
-    lines += [f"lane: {lane} ({p.lanes[lane]:.0%})",
+    untrained = "not trained (no labels in its data)"
+    lane = None if p.lanes is None else max(p.lanes, key=p.lanes.get)
+    lines += [f"lane: {untrained}" if lane is None else f"lane: {lane} ({p.lanes[lane]:.0%})",
+              f"proactive: {untrained}" if p.proactive_prob is None else
               f"proactive: {p.proactive_prob:.0%} -> {'intervene' if p.proactive else 'wait'}",
-              f"delay: {p.delay_min:.1f} min"]
-    lines += [f"artifact: {p.artifacts[0][0]}" if p.artifacts else "artifact: -"]
+              f"delay: {untrained}" if p.delay_min is None else f"delay: {p.delay_min:.1f} min",
+              f"artifact: {untrained}" if p.artifacts is None else
+              f"artifact: {p.artifacts[0][0]}" if p.artifacts else "artifact: -"]
     return lines
 
 

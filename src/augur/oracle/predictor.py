@@ -23,12 +23,34 @@ from augur.oracle.features import ANON_ACTOR, Featurizer, artifact_index
 
 @dataclass
 class Prediction:
+    """None for a head the model's training data had no labels for (see Oracle.heads):
+    an imported log has no lanes, interruptions or candidates, and an untrained head's
+    output is its random start, not a prediction."""
+
     next_actions: list[tuple[str, float]]  # top-k, most likely first
-    lanes: dict[str, float]
-    proactive_prob: float
-    proactive: bool  # intervene now? (probability at or above the fitted threshold)
-    delay_min: float
-    artifacts: list[tuple[str, float]]  # candidates ranked, best first (empty if none given)
+    lanes: dict[str, float] | None
+    proactive_prob: float | None
+    proactive: bool | None  # intervene now? (probability at or above the fitted threshold)
+    delay_min: float | None
+    artifacts: list[tuple[str, float]] | None  # candidates ranked, best first ([]: none given)
+
+
+HEADS = ("next_action", "routing", "proactive", "delay", "relevance")
+# The validation metric each head leaves None when the data has no labels for it: how
+# checkpoints written before "trained_heads" was recorded tell which heads trained.
+_HEAD_METRIC = {"routing": "routing_accuracy", "proactive": "proactive_f1",
+                "delay": "delay_mae_log", "relevance": "relevance_precision_at_1"}
+
+
+def trained_heads(meta: dict[str, Any]) -> frozenset[str]:
+    """The heads a checkpoint's training data had labels for."""
+    if "trained_heads" in meta:
+        return frozenset(meta["trained_heads"])
+    val = (meta.get("summary") or {}).get("val_after_calibration")
+    if not val:  # nothing recorded: take every head as trained, as before
+        return frozenset(HEADS)
+    return frozenset(["next_action", *(h for h, m in _HEAD_METRIC.items()
+                                       if val.get(m) is not None)])
 
 
 class Oracle:
@@ -41,6 +63,7 @@ class Oracle:
             self.texts = EventTexts(model.cfg.backbone, meta.get("texts"),
                                     model.embed.vectors.numpy())
         self.featurizer = Featurizer(vocab, texts=self.texts)
+        self.heads = trained_heads(meta)
 
     @classmethod
     def load(cls, path: str | Path) -> Oracle:
@@ -68,12 +91,16 @@ class Oracle:
                                 strict=True), key=lambda x: -x[1])
             p = float(raw["proactive"][r])
             threshold = float(self.model.proactive_threshold)
+            has = self.heads
             out.append(Prediction(
                 next_actions=[(self.vocab.actions[i], float(raw["next_action"][r, i]))
                               for i in order],
-                lanes={lane: float(v) for lane, v in zip(LANES, raw["routing"][r], strict=True)},
-                proactive_prob=p, proactive=p >= threshold,
-                delay_min=float(raw["delay"][r]), artifacts=ranked))
+                lanes={lane: float(v) for lane, v in zip(LANES, raw["routing"][r], strict=True)}
+                if "routing" in has else None,
+                proactive_prob=p if "proactive" in has else None,
+                proactive=p >= threshold if "proactive" in has else None,
+                delay_min=float(raw["delay"][r]) if "delay" in has else None,
+                artifacts=ranked if "relevance" in has else None))
         return out
 
     def raw_batch(self, windows: list[list], candidates: list[list | None] | None = None) -> dict:

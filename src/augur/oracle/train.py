@@ -155,6 +155,7 @@ def _train(data: Path, out: Path, tc: TrainConfig, mc: OracleConfig | None,
             summary["strangers"] = _calibrate_strangers(model, feat, stranger_streams,
                                                         strangers)
         meta = {"harness_version": _harness_version(), "train_config": asdict(tc),
+                "trained_heads": _trained_heads(tr),
                 "created": datetime.now(UTC).isoformat(timespec="seconds"),
                 "params": params["params"],
                 "data": {"path": str(data), "events": len(events)}, "summary": summary}
@@ -165,6 +166,17 @@ def _train(data: Path, out: Path, tc: TrainConfig, mc: OracleConfig | None,
                              if v is not None})
         tracker.log_artifact(Path(out) / "config.json")
     return summary
+
+
+def _trained_heads(tr: list[StreamArrays]) -> list[str]:
+    """The heads the training streams hold labels for; the others stay at their random
+    start (their loss is masked), and predictions leave them out (Oracle.heads)."""
+    has = {"next_action": any((a.next_action >= 0).any() for a in tr),
+           "routing": any((a.routing >= 0).any() for a in tr),
+           "proactive": any(a.proactive_mask.any() for a in tr),
+           "delay": any(a.delay_mask.any() for a in tr),
+           "relevance": any((a.relevance >= 0).any() for a in tr)}
+    return [h for h, ok in has.items() if ok]
 
 
 def _fit(model, tr, va, tc: TrainConfig, rng, tracker, progress: bool,

@@ -70,9 +70,14 @@ async def _served(state: State, name: str | None) -> Served:
     return await loop.run_in_executor(state.executor, state.served, name)
 
 
-async def _predict(state: State, req: WindowRequest, candidates, top_k: int
-                   ) -> tuple[Served, Prediction]:
+async def _predict(state: State, req: WindowRequest, candidates, top_k: int,
+                   head: str | None = None) -> tuple[Served, Prediction]:
     served = await _served(state, req.model)
+    if head is not None and head not in served.oracle.heads:
+        raise HTTPException(409, f"model {served.name!r} has no trained {head} head: its "
+                                 f"training data had no labels for it (an imported log); "
+                                 "ask a model trained on synthetic data, or /predict for "
+                                 "what this one does predict")
     pred = await served.batcher.submit(Window(req.events, candidates, top_k))
     return served, pred
 
@@ -105,7 +110,8 @@ def _response(name: str, p: Prediction) -> PredictResponse:
     return PredictResponse(
         model=name, next_actions=[ActionProb(action=a, prob=v) for a, v in p.next_actions],
         lanes=p.lanes, proactive_prob=p.proactive_prob, proactive=p.proactive,
-        delay_min=p.delay_min, artifacts=[ArtifactScore(id=i, score=s) for i, s in p.artifacts])
+        delay_min=p.delay_min, artifacts=None if p.artifacts is None else
+        [ArtifactScore(id=i, score=s) for i, s in p.artifacts])
 
 
 @router.post("/predict", response_model=PredictResponse, responses={**_ERRORS, **_HOT},
@@ -118,22 +124,26 @@ async def predict(request: Request) -> Response:
     return _json(_response(served.name, p))
 
 
-@router.post("/rank", response_model=RankResponse, responses={**_ERRORS, **_HOT},
+_NO_HEAD = {409: {"description": "the model has no trained head for this route (trained "
+                                 "on an imported log without its labels)"}}
+
+
+@router.post("/rank", response_model=RankResponse, responses={**_ERRORS, **_HOT, **_NO_HEAD},
              tags=["predict"], openapi_extra=_body(RankRequest))
 async def rank(request: Request) -> Response:
     """The candidate artifacts ranked by how likely the next action touches them."""
     req = await _parse(request, RankRequest)
-    served, p = await _predict(_state(request), req, req.candidates, 1)
+    served, p = await _predict(_state(request), req, req.candidates, 1, head="relevance")
     return _json(RankResponse(model=served.name,
                               artifacts=[ArtifactScore(id=i, score=s) for i, s in p.artifacts]))
 
 
-@router.post("/route", response_model=RouteResponse, responses={**_ERRORS, **_HOT},
+@router.post("/route", response_model=RouteResponse, responses={**_ERRORS, **_HOT, **_NO_HEAD},
              tags=["predict"], openapi_extra=_body(WindowRequest))
 async def route(request: Request) -> Response:
     """The response lane (ask, suggest, draft, act, escalate) with its probabilities."""
     req = await _parse(request, WindowRequest)
-    served, p = await _predict(_state(request), req, None, 1)
+    served, p = await _predict(_state(request), req, None, 1, head="routing")
     return _json(RouteResponse(model=served.name, lane=max(LANES, key=p.lanes.get),
                                lanes=p.lanes))
 

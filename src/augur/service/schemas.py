@@ -66,15 +66,24 @@ class ArtifactScore(BaseModel):
     score: float
 
 
+# A model trained on an imported log has no lane, interruption or candidate labels, so
+# those heads never trained; their output would be their random start.
+_UNTRAINED = "; null when the model's training data had no labels for it (an imported log)"
+
+
 class PredictResponse(BaseModel):
     model: str
     next_actions: list[ActionProb] = Field(description="most likely first")
-    lanes: dict[str, float] = Field(description="probability of each response lane")
-    proactive_prob: float = Field(description="probability that interrupting now is welcome")
-    proactive: bool = Field(description="intervene now (probability at or above the model's "
-                                        "fitted threshold)")
-    delay_min: float = Field(description="predicted minutes until the next action")
-    artifacts: list[ArtifactScore] = Field(description="candidates ranked, best first")
+    lanes: dict[str, float] | None = Field(
+        description="probability of each response lane" + _UNTRAINED)
+    proactive_prob: float | None = Field(
+        description="probability that interrupting now is welcome" + _UNTRAINED)
+    proactive: bool | None = Field(description="intervene now (probability at or above the "
+                                               "model's fitted threshold)" + _UNTRAINED)
+    delay_min: float | None = Field(
+        description="predicted minutes until the next action" + _UNTRAINED)
+    artifacts: list[ArtifactScore] | None = Field(
+        description="candidates ranked, best first" + _UNTRAINED)
 
 
 class RankResponse(BaseModel):

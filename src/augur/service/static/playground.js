@@ -183,14 +183,24 @@ function renderSide(el, label, side, scenario) {
   el.replaceChildren(
     h("h2", "", `${label}: ${side.model}`), h("div", "muted", scores),
     h("h3", "", "Next action (top 5)"), bars("actions", p.next_actions.map((x) => [x.action, x.prob])),
-    h("h3", "", "Response lane"), bars("lanes", Object.entries(p.lanes)),
-    h("h3", "", "Interrupt now?"), gauge(p.proactive_prob, p.proactive),
-    h("div", "delay", `Next action expected in ${fmt(p.delay_min, 1)} min`),
+    h("h3", "", "Response lane"),
+    p.lanes == null ? untrained("lane") : bars("lanes", Object.entries(p.lanes)),
+    h("h3", "", "Interrupt now?"),
+    p.proactive_prob == null ? untrained("interruption") : gauge(p.proactive_prob, p.proactive),
+    p.delay_min == null ? untrained("delay")
+      : h("div", "delay", `Next action expected in ${fmt(p.delay_min, 1)} min`),
     h("h3", "", "Artifacts, most relevant first"),
-    h("ol", "artifacts", ...p.artifacts.map((x) =>
-      h("li", "", x.id, h("span", "score", `score ${fmt(x.score, 2)}`)))),
+    p.artifacts == null ? untrained("candidate") : p.artifacts.length === 0
+      ? h("p", "muted", "no candidates given")
+      : h("ol", "artifacts", ...p.artifacts.map((x) =>
+        h("li", "", x.id, h("span", "score", `score ${fmt(x.score, 2)}`)))),
   );
-  if (p.artifacts.length === 0) el.lastChild.replaceWith(h("p", "muted", "no candidates given"));
+}
+
+// A head the model never trained (its data, an imported log, had no such labels): the
+// service answers null rather than the head's random start.
+function untrained(what) {
+  return h("p", "muted untrained", `not trained: this model's data had no ${what} labels`);
 }
 
 function render(result, scenario) {
