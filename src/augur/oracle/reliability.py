@@ -128,7 +128,9 @@ def plot_reliability(items: list[Reliability], path: Path, title: str = "") -> P
         ax.plot([0, 1], [0, 1], color="0.6", lw=1, ls="--", label="calibrated")
         ok = r.count > 0
         x = r.confidence[ok]
-        centre = r.accuracy[ok] if r.expected is None else r.expected[ok]
+        # Where the dots would scatter from the labels' draw alone: around what the picks
+        # are worth, or, without a simulator, around what a calibrated model would score.
+        centre = r.confidence[ok] if r.expected is None else r.expected[ok]
         ax.fill_between(x, np.clip(centre - 2 * r.spread[ok], 0, 1),
                         np.clip(centre + 2 * r.spread[ok], 0, 1), color="tab:blue",
                         alpha=0.15, lw=0, label="labels' sampling, ±2 sd")
