@@ -4,8 +4,9 @@
 
 Trains on the 730-day data in a child process (wall time and peak RSS of that
 process), then measures in process: parameters, checkpoint size, single-window
-predict latency (p50, p99 over 2,000 calls of a 128-event window, after 200
-warm-up calls on other windows), batched throughput (64 windows of 128 events),
+predict latency (p50 and p99 of 2,000 calls of a 128-event window, after 200
+warm-up calls on other windows: the medians over 5 rounds, with each round's p99
+in `predict_p99_ms_rounds`), batched throughput (64 windows of 128 events),
 the harness report, `expected_top1` and `expected_ece`. With --checkpoint, training is skipped
 and its figures are null.
 
@@ -50,6 +51,10 @@ WARM_UP = 200  # windows predicted before timing starts
 ECE_TARGET = 0.02  # issue 3: calibration error after temperature scaling
 FRESH = (30, 200, 24)  # days, first persona, people: people make run never makes
 TIMED = 2000  # timed single-window calls: p99 then rests on 20 calls, not 5
+# Rounds of TIMED calls; p50 and p99 are the medians of the rounds'. On this shared
+# 2-core machine one round's p99 of the same code read 4.1 to 6.0 ms in one hour: a
+# neighbour's burst lands in one round, and the median of five does not follow it.
+ROUNDS = 5
 
 
 def _synth(out: Path, days: int, seed: int, personas: int) -> None:
@@ -80,20 +85,24 @@ def _latency(oracle, windows, candidates) -> dict[str, float]:
     for w, c in zip(windows[:warm], candidates[:warm], strict=True):
         oracle.predict(w, c)
     windows, candidates = windows[warm:], candidates[warm:]
-    times = []
-    for i in range(TIMED):
-        j = i % len(windows)
-        t = time.perf_counter()
-        oracle.predict(windows[j], candidates[j])
-        times.append((time.perf_counter() - t) * 1000)
+    rounds = []
+    for _ in range(ROUNDS):
+        times = []
+        for i in range(TIMED):
+            j = i % len(windows)
+            t = time.perf_counter()
+            oracle.predict(windows[j], candidates[j])
+            times.append((time.perf_counter() - t) * 1000)
+        rounds.append((np.percentile(times, 50), np.percentile(times, 99)))
+    p50s, p99s = (sorted(round(float(r[k]), 3) for r in rounds) for k in (0, 1))
     batch_w, batch_c = windows[:64], candidates[:64]
     oracle.raw_batch(batch_w, batch_c)
     t, n = time.perf_counter(), 0
     while time.perf_counter() - t < 5.0:
         oracle.raw_batch(batch_w, batch_c)
         n += len(batch_w)
-    return {"predict_p50_ms": round(float(np.percentile(times, 50)), 3),
-            "predict_p99_ms": round(float(np.percentile(times, 99)), 3),
+    return {"predict_p50_ms": float(np.median(p50s)), "predict_p99_ms": float(np.median(p99s)),
+            "predict_p99_ms_rounds": p99s,
             "batch_windows_per_s": round(n / (time.perf_counter() - t), 1)}
 
 

@@ -85,6 +85,9 @@ def test_bench_oracle_measures_a_given_checkpoint(tiny_data, tiny_checkpoint, tm
     report = json.loads(run.stdout)
     assert report["train_seconds"] is None and report["train_peak_rss_mb"] is None
     assert 0 < report["predict_p50_ms"] <= report["predict_p99_ms"]
+    rounds = report["predict_p99_ms_rounds"]
+    assert len(rounds) == 5 and rounds == sorted(rounds)
+    assert report["predict_p99_ms"] == rounds[2]  # the median round's
     assert report["batch_windows_per_s"] > 0
     assert report["params"] == Oracle.load(tiny_checkpoint).params
     assert set(report["harness"]["eval_sets"]) == {"temporal", "cold_start"}
