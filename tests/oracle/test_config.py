@@ -78,3 +78,20 @@ def test_a_diverging_run_stops_with_the_fix_and_leaves_no_checkpoint(tmp_path, t
         train(tiny_data, out, tiny[1](lr=1e30, epochs=1), OracleConfig(**tiny[0]),
               progress=False)
     assert not out.exists()
+
+
+def test_data_with_no_labelled_step_to_train_or_validate_on_fails_by_name(tmp_path, tiny_data,
+                                                                          tiny):
+    """One event used to end in numpy's "cannot reshape array of size 0"."""
+    from augur.events.io import read_jsonl, write_jsonl
+    from augur.oracle.train import train
+
+    events = read_jsonl(tiny_data)
+    one, unlabelled = tmp_path / "one.jsonl", tmp_path / "unlabelled.jsonl"
+    write_jsonl(one, events[:1])
+    write_jsonl(unlabelled, [e.model_copy(update={"labels": None}) for e in events[:300]])
+    for data, counts in ((one, "0 labelled steps to train on and 1 to validate on"),
+                         (unlabelled, "0 labelled steps to train on and 0 to validate on")):
+        with pytest.raises(AugurError, match=f"{data}: {counts}; training needs both"):
+            train(data, tmp_path / "ck", tiny[1](), OracleConfig(**tiny[0]), progress=False)
+        assert not (tmp_path / "ck").exists()

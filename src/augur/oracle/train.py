@@ -48,8 +48,8 @@ def split(events: list[Event], val_fraction: float) -> tuple[list[list[Event]], 
     streams = group_streams(events)
     if all(e.sim is not None for e in events[:100]):
         cuts = {k: int(len(v) * (1 - val_fraction)) for k, v in streams.items()}
-        return ([v[:cuts[k]] for k, v in streams.items()],
-                [v[cuts[k]:] for k, v in streams.items()])
+        return ([v[:cuts[k]] for k, v in streams.items() if cuts[k] > 0],
+                [v[cuts[k]:] for k, v in streams.items() if cuts[k] < len(v)])
     streams = {k: v for k, v in streams.items() if not is_eval_stream(k)}
     val = {k for k in streams
            if int(hashlib.sha256(f"val:{k}".encode()).hexdigest(), 16) % 1000
@@ -58,6 +58,19 @@ def split(events: list[Event], val_fraction: float) -> tuple[list[list[Event]], 
     if not train or not val:
         raise ValueError(f"{len(streams)} streams are too few to hold some out for validation")
     return train, [streams[k] for k in sorted(val)]
+
+
+def _check_labelled(data: Path, train_streams: list[list[Event]],
+                    val_streams: list[list[Event]]) -> None:
+    """Fail in seconds on data that cannot train: no step saying what came next."""
+    counts = [sum(1 for s in streams for e in s if e.labels and e.labels.next_action)
+              for streams in (train_streams, val_streams)]
+    if not all(counts):
+        raise AugurError(f"{data}: {counts[0]} labelled steps to train on and {counts[1]} to "
+                         "validate on; training needs both: events whose labels.next_action "
+                         "names what the person did next, in more than a few events "
+                         "(`augur data synth` writes them, `augur data import` derives them "
+                         "from a log)")
 
 
 def data_vocab(events: list[Event]) -> Vocab:
@@ -112,6 +125,7 @@ def _train(data: Path, out: Path, tc: TrainConfig, mc: OracleConfig | None,
 
         texts = EventTexts(mc.backbone)
     train_streams, val_streams = split(events, tc.val_fraction)
+    _check_labelled(data, train_streams, val_streams)
     if tc.identity_dropout > 0:
         vocab = replace(vocab, selves=tuple(sorted(
             {e.actor for s in train_streams for e in s if is_self(e)})))
