@@ -229,19 +229,20 @@ def _fit(model, tr, va, tc: TrainConfig, rng, tracker, progress: bool,
                 g["lr"] = tc.lr * schedule(step)
             y["sim_weight"] = tc.sim_targets
             _, loss = model(batch, y)
-            if not torch.isfinite(loss):
-                # Stop here: every later step, and so the checkpoint, would be NaN.
-                raise AugurError(f"training diverged at step {step + 1} (epoch {epoch + 1}): "
-                                 f"the loss is {loss.item()}; lower the learning rate "
-                                 f"(lr {tc.lr}, --lr; default {TrainConfig.lr})")
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             ema.update(model)
             step += 1
+            value = loss.item()
+            if not math.isfinite(value):
+                # Stop here: every later step, and so the checkpoint, would be NaN.
+                raise AugurError(f"training diverged at step {step} (epoch {epoch + 1}): "
+                                 f"the loss is {value}; lower the learning rate "
+                                 f"(lr {tc.lr}, --lr; default {TrainConfig.lr})")
             bar.update(1)
-            bar.set_postfix(loss=f"{loss.item():.3f}", val=f"{best:.3f}", len=length)
+            bar.set_postfix(loss=f"{value:.3f}", val=f"{best:.3f}", len=length)
             if on_step is not None:
                 on_step({"step": step, "total": total, "epoch": epoch, "loss": loss.item(),
                          "best_val": best})
