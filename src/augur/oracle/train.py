@@ -237,7 +237,9 @@ def _fit(model, tr, va, tc: TrainConfig, rng, tracker, progress: bool,
             step += 1
             value = loss.item()
             if not math.isfinite(value):
-                # Stop here: every later step, and so the checkpoint, would be NaN.
+                # Stop here: every later step, and so the checkpoint, would be NaN. Read
+                # from the float the bar needs anyway: a torch.isfinite tensor each step
+                # moved the allocator enough to change the default model's bits.
                 raise AugurError(f"training diverged at step {step} (epoch {epoch + 1}): "
                                  f"the loss is {value}; lower the learning rate "
                                  f"(lr {tc.lr}, --lr; default {TrainConfig.lr})")
