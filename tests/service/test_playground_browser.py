@@ -58,6 +58,20 @@ def page():
             browser.close()
 
 
+def _compare(page, server: str, a: str, b: str, scenario: str) -> None:
+    """Open the playground, compare models a and b on a scenario, wait for both sides."""
+    page.goto(f"{server}/playground")
+    page.wait_for_selector(f"#model-b option[value={b}]", state="attached")
+    page.select_option("#model-a", a)
+    page.select_option("#model-b", b)
+    page.select_option("#scenario", scenario)
+    page.click("#compare")
+    # Each side records what it shows, so this waits out any earlier, stale comparison.
+    for side, model in (("a", a), ("b", b)):
+        page.wait_for_selector(f"#side-{side}[data-model={model}][data-scenario={scenario}] "
+                               ".actions .bar")
+
+
 def test_playground_compares_two_models(server, page, tmp_path):
     outside, page_errors = [], []
 
@@ -70,17 +84,7 @@ def test_playground_compares_two_models(server, page, tmp_path):
 
     page.route("**/*", only_loopback)
     page.on("pageerror", lambda e: page_errors.append(str(e)))
-    page.goto(f"{server}/playground")
-    page.wait_for_selector("#model-a option[value=alpha]", state="attached")
-
-    page.select_option("#model-a", "alpha")
-    page.select_option("#model-b", "beta")
-    page.select_option("#scenario", "pr_review")
-    page.click("#compare")
-    # Each side records what it shows, so this waits out any earlier, stale comparison.
-    for side, model in (("a", "alpha"), ("b", "beta")):
-        page.wait_for_selector(f"#side-{side}[data-model={model}][data-scenario=pr_review] "
-                               ".actions .bar")
+    _compare(page, server, "alpha", "beta", "pr_review")
 
     for side in ("#side-a", "#side-b"):
         widths = page.eval_on_selector_all(
@@ -110,13 +114,7 @@ def test_playground_compares_two_models(server, page, tmp_path):
 def test_playground_shows_heads_a_model_never_trained(server_with_log, page):
     page_errors = []
     page.on("pageerror", lambda e: page_errors.append(str(e)))
-    page.goto(f"{server_with_log}/playground")
-    page.wait_for_selector("#model-b option[value=log]", state="attached")
-    page.select_option("#model-a", "alpha")
-    page.select_option("#model-b", "log")
-    page.select_option("#scenario", "pr_review")
-    page.click("#compare")
-    page.wait_for_selector("#side-b[data-model=log][data-scenario=pr_review] .actions .bar")
+    _compare(page, server_with_log, "alpha", "log", "pr_review")
     said = page.eval_on_selector_all("#side-b .untrained", "els => els.map(e => e.textContent)")
     assert said == [f"not trained: this model's data had no {what} labels"
                     for what in ("lane", "interruption", "candidate")]
