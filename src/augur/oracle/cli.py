@@ -105,9 +105,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
     elif args.baseline is None:
         raise ValueError("augur evaluate needs a CHECKPOINT folder or --baseline "
                          "uniform|most_frequent|markov")
-    plot = getattr(args, "plot", None)
-    if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
-        raise ValueError(f"--plot: expected a .png, .svg or .pdf file name, got {str(plot)!r}")
+    plot = args.plot
+    if plot is not None:
+        from augur.oracle.reliability import check_plot_path
+
+        check_plot_path(plot, "--plot")
     report = build_report(predictor, args.baseline if predictor is None else None, args.data,
                           progress=not args.json)
     print_report(report, args.json)

@@ -108,6 +108,17 @@ def eval_set_reliability(predictor=None, baseline: str | None = None,
     return out
 
 
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def check_plot_path(path: Path, name: str = "plot") -> Path:
+    """Refuse a file name matplotlib would not write as a figure, before any work."""
+    path = Path(path)
+    if path.suffix.lower() not in PLOT_SUFFIXES:
+        raise ValueError(f"{name}: expected a .png, .svg or .pdf file name, got {str(path)!r}")
+    return path
+
+
 def plot_reliability(items: list[Reliability], path: Path, title: str = "") -> Path:
     """One column per eval set: accuracy against confidence per bin, with +-2 sampling
     spreads, the simulator's reading where there is one, and the steps per bin below."""
@@ -116,9 +127,7 @@ def plot_reliability(items: list[Reliability], path: Path, title: str = "") -> P
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    path = Path(path)
-    if path.suffix.lower() not in (".png", ".svg", ".pdf"):
-        raise ValueError(f"plot: expected a .png, .svg or .pdf file name, got {str(path)!r}")
+    path = check_plot_path(path)
     fig, axes = plt.subplots(2, len(items), figsize=(4.6 * len(items), 5.6), squeeze=False,
                              gridspec_kw={"height_ratios": [3, 1]}, sharex=True)
     width = 1.0 / ECE_BINS
