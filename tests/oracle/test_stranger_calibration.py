@@ -10,19 +10,20 @@ from augur.events.persona import KnowledgeWorkerPersona
 from augur.harness.metrics import expected_calibration_error
 from augur.oracle.calibrate import (
     apply_top_label_map,
+    choose_top_label_map,
     fit_top_label_map,
     identity_top_label_map,
 )
 
 
-def _overconfident(n=6000, seed=0):
+def _overconfident(n=6000, seed=0, calibrated=False):
     """Rows whose top pick is right with probability 0.3 + 0.4 * (conf - 0.2) instead of
-    conf: calibrated near 0.2, overconfident above."""
+    conf: calibrated near 0.2, overconfident above (or right with probability conf)."""
     rng = np.random.default_rng(seed)
     logits = torch.tensor(rng.normal(size=(n, 10)) * rng.uniform(0.3, 3.0, (n, 1)))
     probs = torch.softmax(logits, -1).float()
     conf, pick = probs.max(-1)
-    truth = (0.2 + 0.4 * (conf - 0.2)).clamp(0, 1).numpy()
+    truth = (conf if calibrated else (0.2 + 0.4 * (conf - 0.2)).clamp(0, 1)).numpy()
     right = rng.random(n) < truth
     other = (pick + torch.tensor(rng.integers(1, 10, n))) % 10
     labels = torch.where(torch.tensor(right), pick, other)
@@ -42,6 +43,24 @@ def test_the_map_fixes_overconfidence_and_keeps_every_pick():
     assert torch.equal(mapped.argmax(-1), test_p.argmax(-1))
     assert torch.allclose(mapped.sum(-1), torch.ones(len(mapped)), atol=1e-5)
     assert (mapped >= 0).all()
+
+
+def test_the_map_is_kept_only_where_it_predicts_held_out_steps_better():
+    probs, labels = _overconfident()
+    knots, check = choose_top_label_map(probs, labels)
+    assert check["kept"] and check["steps"] == 6000
+    assert check["heldout_brier_map"] < check["heldout_brier_temperature_only"]
+    assert torch.equal(knots, fit_top_label_map(probs, labels))  # fitted on every step
+    # Already calibrated, few steps (an imported log's validation): the map would only
+    # learn the labels' noise, so nothing is mapped. Eight draws, none kept.
+    for seed in range(8):
+        probs, labels = _overconfident(400, seed, calibrated=True)
+        knots, check = choose_top_label_map(probs, labels)
+        assert not check["kept"], (seed, check)
+        assert check["heldout_brier_map"] >= check["heldout_brier_temperature_only"]
+        assert torch.equal(knots, identity_top_label_map())
+    few, check = choose_top_label_map(*_overconfident(9))  # under two steps a fold
+    assert torch.equal(few, identity_top_label_map()) and check == {"steps": 9, "kept": False}
 
 
 def test_the_identity_map_changes_nothing_and_a_lowered_top_stays_on_top():
@@ -75,10 +94,15 @@ def test_training_fits_temperatures_and_a_map_for_strangers(tmp_path, tiny, tiny
     model, vocab, _ = load_checkpoint(out)
     assert vocab.selves == ("persona-6",)
     assert st["temperature"] == pytest.approx(model.stranger_temperature.tolist(), abs=1e-4)
-    assert not torch.equal(model.top_label[1], model.top_label[0])
-    assert not torch.equal(model.top_label[0], identity_top_label_map())
-    # The fitted map is what prediction uses: a stranger's window against a known one's.
+    # Each map is the identity exactly where its held-out check did not keep it (on this
+    # tiny model, 42 and 304 steps, both are dropped).
+    for i, check in enumerate((summary["top_label_map"], st["top_label_map"])):
+        assert "heldout_brier_map" in check  # enough steps for the check to run
+        assert torch.equal(model.top_label[i], identity_top_label_map()) != check["kept"]
+    # The strangers' calibration is what prediction uses: a stranger's window against a
+    # known one's, with a map that lowers every top pick for strangers.
     oracle = Oracle.load(out)
+    oracle.model.top_label[1] = torch.stack([torch.linspace(0, 1, 21), torch.full((21,), 0.05)])
     window = KnowledgeWorkerPersona(7).generate(1)[-30:]
     with torch.no_grad():
         raw = oracle.model(oracle_batch(oracle, window))[0]

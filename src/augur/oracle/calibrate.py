@@ -1,7 +1,8 @@
 """Calibration after training: one temperature per classification head, fitted on
 validation data by minimising NLL (Guo et al., 2017), then for the next action a
 monotone map of the top pick's confidence (top-label calibration), fitted by
-isotonic regression."""
+isotonic regression, kept only where it predicts held-out steps better than the
+temperature alone."""
 
 from __future__ import annotations
 
@@ -84,3 +85,42 @@ def apply_top_label_map(probs: torch.Tensor, knots: torch.Tensor) -> torch.Tenso
     keep = rest <= 1e-6  # (near) certain: nothing to rescale
     scale = torch.where(keep, torch.ones_like(rest), (1 - g) / rest.clamp(min=1e-6))
     return (probs * scale[:, None]).scatter(1, pick, torch.where(keep, conf, g)[:, None])
+
+
+# Contiguous folds of the fitting steps for the map's held-out check. The steps come
+# stream by stream, so a fold holds mostly whole streams, as new data would.
+MAP_FOLDS = 5
+
+
+def _top_brier(probs: torch.Tensor, labels: torch.Tensor) -> float:
+    """Mean squared gap between the top pick's probability and whether it was right:
+    a proper score of the top-label confidence the harness's ECE bins."""
+    conf, pick = probs.max(-1)
+    return float(((conf - (pick == labels).float()) ** 2).mean())
+
+
+def choose_top_label_map(probs: torch.Tensor, labels: torch.Tensor,
+                         folds: int = MAP_FOLDS) -> tuple[torch.Tensor, dict]:
+    """The top-label map fitted on all of `probs` (N, A), or the identity where the map
+    did worse on held-out steps: each fold scored with the map fitted on the others,
+    against the same steps with no map (top-pick Brier). Also returns both scores.
+
+    Why: isotonic regression follows its sample. On the twelve simulated people's
+    44,000 validation steps the map helps; on an imported log's few hundred it learnt
+    steps of noise (the receipt log per case: validation cases at confidence 0.90 to
+    0.97 mapped to 0.989, and held-out cases there were right 0.95 of the time), and
+    a map that cannot beat doing nothing on data it did not see is not kept."""
+    n = len(labels)
+    if n < 2 * folds:
+        return identity_top_label_map(), {"steps": n, "kept": False}
+    edges = np.linspace(0, n, folds + 1).astype(int)
+    mapped = torch.empty_like(probs)
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        rest = torch.cat([torch.arange(lo), torch.arange(hi, n)])
+        knots = fit_top_label_map(probs[rest], labels[rest])
+        mapped[lo:hi] = apply_top_label_map(probs[lo:hi], knots)
+    with_map, without = _top_brier(mapped, labels), _top_brier(probs, labels)
+    kept = with_map < without
+    stats = {"steps": n, "kept": kept, "heldout_brier_map": round(with_map, 5),
+             "heldout_brier_temperature_only": round(without, 5)}
+    return (fit_top_label_map(probs, labels) if kept else identity_top_label_map()), stats

@@ -27,7 +27,7 @@ from augur.events.io import group_streams, read_jsonl
 from augur.events.schema import Event
 from augur.events.vocab import ACTIONS
 from augur.harness.metrics import best_threshold_f1
-from augur.oracle.calibrate import fit_temperature, fit_top_label_map
+from augur.oracle.calibrate import choose_top_label_map, fit_temperature
 from augur.oracle.checkpoint import check_out, save_checkpoint
 from augur.oracle.config import OracleConfig, TrainConfig
 from augur.oracle.data import StreamArrays, chunks, collate, stream_arrays
@@ -157,7 +157,7 @@ def _train(data: Path, out: Path, tc: TrainConfig, mc: OracleConfig | None,
             summary["backbone"] = {"name": mc.backbone, "texts": len(texts),
                                    "embed_seconds": round(texts.embed_seconds, 1)}
         raw, val_y = validation_outputs(model, va)  # temperatures do not change raw logits
-        _calibrate(model, raw, val_y)
+        summary["top_label_map"] = _calibrate(model, raw, val_y)
         summary["val_after_calibration"] = validation_metrics(model.calibrated(raw), val_y)
         if prior:
             # The counts are the model's cheapest knowledge, and on a log of few people
@@ -356,10 +356,11 @@ def _validate(model: OracleModel, va: list[StreamArrays]) -> dict[str, float | N
     return validation_metrics(model.calibrated(out), y)
 
 
-def _calibrate(model: OracleModel, out: dict, y: dict) -> None:
-    """Fit the temperatures, then the proactive threshold, on raw validation outputs."""
+def _calibrate(model: OracleModel, out: dict, y: dict) -> dict[str, Any]:
+    """Fit the temperatures, the top-label map and the proactive threshold on raw
+    validation outputs; returns the map's held-out check."""
     model.temperature.copy_(_temperatures(out, y))
-    model.top_label[0] = _top_label_map(model, out, y, stranger=False)
+    model.top_label[0], check = _top_label_map(model, out, y, stranger=False)
     # Strangers are calibrated as known people until a strangers file fits their own.
     model.stranger_temperature.copy_(model.temperature)
     model.top_label[1] = model.top_label[0]
@@ -368,6 +369,7 @@ def _calibrate(model: OracleModel, out: dict, y: dict) -> None:
         probs = model.calibrated(out)["proactive"][keep].numpy()
         _, threshold = best_threshold_f1(probs, y["proactive"][keep].numpy().astype(bool))
         model.proactive_threshold.fill_(float(threshold))
+    return check
 
 
 def _temperatures(out: dict, y: dict) -> torch.Tensor:
@@ -381,13 +383,15 @@ def _temperatures(out: dict, y: dict) -> torch.Tensor:
     return torch.tensor(temps)
 
 
-def _top_label_map(model: OracleModel, out: dict, y: dict, stranger: bool) -> torch.Tensor:
+def _top_label_map(model: OracleModel, out: dict, y: dict,
+                   stranger: bool) -> tuple[torch.Tensor, dict[str, Any]]:
     """The next action's top-label map for known people or strangers, fitted on their
-    probabilities after the temperature."""
+    probabilities after the temperature (the identity where it fails its held-out
+    check), and that check."""
     keep = y["next_action"] != -100
     everyone = torch.full((len(keep),), stranger, dtype=torch.bool)
     probs = model.calibrated(out, everyone, top_label=False)["next_action"][keep]
-    return fit_top_label_map(probs, y["next_action"][keep])
+    return choose_top_label_map(probs, y["next_action"][keep])
 
 
 def _stranger_streams(path: Path, vocab: Vocab) -> list[list[Event]]:
@@ -413,11 +417,12 @@ def _calibrate_strangers(model: OracleModel, feat: Featurizer, streams: list[lis
     arrays = [stream_arrays(s, feat, model.cfg.max_len) for s in streams]
     raw, y = validation_outputs(model, arrays)
     model.stranger_temperature.copy_(_temperatures(raw, y))
-    model.top_label[1] = _top_label_map(model, raw, y, stranger=True)
+    model.top_label[1], check = _top_label_map(model, raw, y, stranger=True)
     everyone = torch.ones(len(y["next_action"]), dtype=torch.bool)
     return {"path": str(path), "streams": len(streams),
             "steps": int((y["next_action"] != -100).sum()),
             "temperature": [round(float(t), 4) for t in model.stranger_temperature],
+            "top_label_map": check,
             "before_calibration": validation_metrics(model.calibrated(raw), y),
             "after_calibration": validation_metrics(model.calibrated(raw, everyone), y)}
 
