@@ -20,6 +20,7 @@ from augur.service.jobs import BadTrainRequest, JobConflict, UnknownJob
 from augur.service.limits import BodyLimit
 from augur.service.registry import BrokenModel, UnknownModel
 from augur.service.routes import router
+from augur.service.routes_memory import router as memory_router
 from augur.service.state import State
 
 STATIC = Path(__file__).parent / "static"
@@ -56,6 +57,7 @@ def create_app(cfg: ServiceConfig | None = None) -> FastAPI:
                               "matter. Open /playground to compare models side by side.")
     app.state.augur = state
     app.include_router(router)
+    app.include_router(memory_router)
     app.openapi = lambda: openapi_with_bodies(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _handlers(app)

@@ -31,6 +31,8 @@ class ServiceConfig:
     gc_freeze: bool = False  # `augur serve` sets it: loaded models leave the collector's view
     jobs_dir: Path | None = None  # training job logs and status; <models_dir>/.jobs if unset
     eval_cache_dir: Path | None = None  # harness reports by checkpoint hash
+    memory_store: str = "data/memory.db"  # REM memory: a SQLite file or postgresql:// URL
+    memory_embed: bool = True  # SEARCH with its semantic part (loads all-MiniLM-L6-v2)
 
     @classmethod
     def from_env(cls, **kwargs) -> ServiceConfig:

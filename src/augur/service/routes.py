@@ -4,19 +4,18 @@ micro-batcher for /predict, /rank and /route); the event loop only parses and an
 from __future__ import annotations
 
 import asyncio
-import hmac
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ValidationError
 
 from augur import __version__
 from augur.events.vocab import LANES
 from augur.oracle.predictor import Prediction
 from augur.oracle.scenarios import NAMES, scenario
+from augur.service.deps import require_token, state_of
 from augur.service.schemas import (
     MODEL_NAME,
     ActionProb,
@@ -41,28 +40,13 @@ from augur.service.schemas import (
 from augur.service.state import Served, State, Window
 
 router = APIRouter()
-bearer = HTTPBearer(auto_error=False, description="AUGUR_API_TOKEN, required for /train and "
-                                                  "/evaluate when a token is configured")
 ScenarioName = Literal[NAMES]  # type: ignore[valid-type]
 _ERRORS = {404: {"description": "unknown model; the answer lists the available ones"},
            413: {"description": "request body over the size limit"},
            503: {"description": "the model's checkpoint cannot be loaded"}}
 
 
-def _state(request: Request) -> State:
-    return request.app.state.augur
-
-
-def require_token(request: Request,
-                  cred: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-                  ) -> None:
-    token = _state(request).cfg.token
-    if token is None:
-        return
-    if cred is None or not hmac.compare_digest(cred.credentials.encode(), token.encode()):
-        raise HTTPException(401, "this route needs 'Authorization: Bearer <token>' with the "
-                                 "server's AUGUR_API_TOKEN",
-                            headers={"WWW-Authenticate": "Bearer"})
+_state = state_of
 
 
 async def _served(state: State, name: str | None) -> Served:

@@ -25,13 +25,17 @@ def add_serve_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--torch-threads", type=int, default=d.torch_threads,
                    help=f"threads for the forward pass (default {d.torch_threads}: batching, "
                         "not threads, is what scales on a small CPU)")
+    p.add_argument("--memory", default=d.memory_store,
+                   help=f"REM memory for /memory: a SQLite file or postgresql:// URL "
+                        f"(default {d.memory_store}; build it with `augur memory ingest`)")
 
 
 def serve(args: argparse.Namespace) -> int:
     cfg = ServiceConfig.from_env(host=args.host, port=args.port, models_dir=args.models,
                                  default_model=args.default_model,
                                  batch_wait_ms=args.batch_wait_ms,
-                                 torch_threads=args.torch_threads, gc_freeze=True)
+                                 torch_threads=args.torch_threads, gc_freeze=True,
+                                 memory_store=args.memory)
     cfg.check()  # refuse before importing anything heavy
     import torch
     import uvicorn

@@ -25,6 +25,43 @@ class Served:
     batcher: MicroBatcher
 
 
+class MemoryState:
+    """The REM memory behind /memory: opened on first use, on its own thread (SQLite
+    connections and the embedder are not shared across threads)."""
+
+    def __init__(self, cfg: ServiceConfig) -> None:
+        self.cfg = cfg
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="augur-memory")
+        self._executor = None
+        self._embedder = None
+
+    def executor(self):
+        """Blocking: call on self.thread."""
+        if self._executor is None:
+            from augur.memory.embed import Embedder
+            from augur.memory.executor import Executor
+            from augur.memory.store import open_store
+
+            self._embedder = Embedder() if self.cfg.memory_embed else None
+            self._executor = Executor(open_store(self.cfg.memory_store, create=False),
+                                      self._embedder)
+        return self._executor
+
+    @property
+    def opened(self) -> bool:
+        return self._executor is not None
+
+    @property
+    def embedder(self):
+        return self._embedder
+
+    def close(self) -> None:
+        if self._executor is not None:
+            ex, self._executor = self._executor, None
+            self.thread.submit(ex.store.close).result()
+        self.thread.shutdown(wait=False, cancel_futures=True)
+
+
 @dataclass
 class Window:
     events: list
@@ -54,6 +91,7 @@ class State:
         # fighting over the cores; the event loop only parses and answers.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="augur-torch")
         self._served: list[Served] = []
+        self.memory = MemoryState(self.cfg)
         self.closed = False
 
     def served(self, name: str | None) -> Served:
@@ -83,4 +121,5 @@ class State:
             await s.batcher.close()
         self.jobs.stop_all()
         self.executor.shutdown(wait=False, cancel_futures=True)
+        self.memory.close()
         self.closed = True

@@ -1,0 +1,187 @@
+"""`augur memory`: build, query, count and export a person's REM memory.
+
+    augur memory ingest --persona 42 --days 90       (the simulated world's memory)
+    augur memory ingest notes/                       (a folder of .md / .txt files)
+    augur memory ingest records.jsonl                (resources, or an export)
+    augur memory query 'SEARCH "ci failure" IN resources LIMIT 5' [--json]
+    augur memory stats
+    augur memory export --out memory.jsonl
+
+--store takes a SQLite file (default data/memory.db) or a postgresql:// URL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+DEFAULT_STORE = "data/memory.db"
+
+
+def add_memory_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    mem = subparsers.add_parser("memory", help="REM memory: ingest, query, stats, export",
+                                description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = mem.add_subparsers(dest="memory_command", required=True)
+
+    ing = sub.add_parser("ingest", help="add a source to the memory (idempotent, atomic)")
+    _store_option(ing)
+    ing.add_argument("source", nargs="?", type=Path, default=None,
+                     help="a folder of .md/.txt files or a .jsonl file (omit with --persona)")
+    ing.add_argument("--persona", type=int, default=None, metavar="SEED",
+                     help="build the memory of the simulated person with this seed")
+    ing.add_argument("--days", type=_positive("--days"), default=90,
+                     help="days of the simulated world to render (default 90)")
+    ing.add_argument("--no-embed", action="store_true",
+                     help="skip embeddings (SEARCH then runs on BM25 and entities only)")
+    ing.add_argument("--json", action="store_true", help="print the report as JSON")
+    ing.set_defaults(func=_cmd_ingest)
+
+    q = sub.add_parser("query", help="run one REM query and print its rows")
+    _store_option(q)
+    q.add_argument("text", help="a REM query: LOOKUP, SEARCH, FUZZY, TRAVERSE or SELECT")
+    q.add_argument("--now", type=_aware_time, default=None,
+                   help="reference time for relative dates (default: the newest record)")
+    q.add_argument("--json", action="store_true", help="print the result as JSON")
+    q.add_argument("--no-embed", action="store_true",
+                   help="search without the semantic part (no model load)")
+    q.set_defaults(func=_cmd_query)
+
+    st = sub.add_parser("stats", help="records per table")
+    _store_option(st)
+    st.set_defaults(func=_cmd_stats)
+
+    ex = sub.add_parser("export", help="every record as JSON lines (re-ingestable)")
+    _store_option(ex)
+    ex.add_argument("--out", type=Path, default=None, help="file to write (default stdout)")
+    ex.set_defaults(func=_cmd_export)
+    return mem
+
+
+def _store_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", default=DEFAULT_STORE,
+                   help=f"SQLite file or postgresql:// URL (default {DEFAULT_STORE})")
+
+
+def _positive(name: str):
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a positive integer, got {text!r}"
+                                             ) from None
+        if v <= 0:
+            raise argparse.ArgumentTypeError(f"{name} must be a positive integer, got {v}")
+        return v
+
+    return parse
+
+
+def _aware_time(text: str) -> datetime:
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--now must be an ISO 8601 time such as "
+                                         f"2025-03-01T09:00:00+00:00, got {text!r}") from None
+    if t.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"--now needs a UTC offset, got {text!r}")
+    return t
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from augur.memory.embed import Embedder
+    from augur.memory.ingest import ingest, source_batch, world_batch
+    from augur.memory.store import open_store
+
+    if (args.source is None) == (args.persona is None):
+        raise ValueError("memory ingest: give either a SOURCE (folder or .jsonl) or "
+                         "--persona SEED, not both and not neither")
+    if args.persona is not None:
+        batch, label = world_batch(args.persona, args.days), f"persona {args.persona}"
+    else:
+        batch, label = source_batch(args.source), str(args.source)
+    embedder = None if args.no_embed else Embedder()
+    with open_store(args.store) as store:
+        report = ingest(store, batch, embedder, source=label, progress=True)
+        stats = store.stats()
+    if args.json:
+        print(json.dumps({**report.to_json(), "stats": stats}, indent=2))
+    else:
+        added = ", ".join(f"{n} {t}" for t, n in report.result.added.items()) or "nothing new"
+        updated = sum(report.result.updated.values())
+        print(f"{label}: {report.records} records read, added {added}"
+              + (f", updated {updated}" if updated else "")
+              + f" ({report.embedded} embedded, {report.seconds:.1f} s) -> {args.store}")
+    return 0
+
+
+def _cmd_query(args: argparse.Namespace) -> int:
+    from augur.memory.embed import Embedder
+    from augur.memory.executor import Executor
+    from augur.memory.store import open_store
+
+    with open_store(args.store, create=False) as store:
+        ex = Executor(store, None if args.no_embed else Embedder())
+        result = ex.run(args.text, now=args.now)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+        return 0
+    print(result.query.to_text())
+    print(format_table(result.columns, result.rows))
+    print(f"{len(result.rows)} rows in {result.elapsed_ms:.1f} ms")
+    return 0
+
+
+# The columns worth a terminal's width, per kind of result, in order.
+_SHOWN = ("table", "id", "name", "kind", "moment_type", "project", "created_at", "starts_at",
+          "score", "depth", "via", "from", "subject", "predicate", "value")
+
+
+def format_table(columns: list[str], rows: list[dict], width: int = 48) -> str:
+    shown = [c for c in _SHOWN if c in columns] if set(_SHOWN) & set(columns) else columns
+    if not shown:
+        shown = columns
+    cells = [[_cell(r.get(c), width) for c in shown] for r in rows]
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(shown)]
+    line = "  ".join(c.ljust(w) for c, w in zip(shown, widths, strict=True))
+    body = ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
+    return "\n".join([line, "  ".join("-" * w for w in widths), *body])
+
+
+def _cell(v, width: int) -> str:
+    if isinstance(v, datetime):
+        v = v.isoformat(timespec="minutes")
+    elif isinstance(v, float):
+        v = f"{v:.4f}"
+    text = " ".join(str("" if v is None else v).split())
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _cmd_stats(args: argparse.Namespace) -> int:
+    from augur.memory.store import open_store
+
+    with open_store(args.store, create=False) as store:
+        print(json.dumps(store.stats(), indent=2))
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    import contextlib
+
+    from augur.memory.executor import jsonable
+    from augur.memory.store import open_store
+
+    n = 0
+    with open_store(args.store, create=False) as store, contextlib.ExitStack() as stack:
+        # The file is opened only once the store is: a missing store leaves no empty file.
+        out = (stack.enter_context(open(args.out, "w", encoding="utf-8")) if args.out
+               else sys.stdout)
+        for rec in store.export():
+            out.write(json.dumps(jsonable(rec), sort_keys=True) + "\n")
+            n += 1
+    if args.out:
+        print(f"wrote {n} records to {args.out}")
+    return 0

@@ -1,0 +1,434 @@
+"""The embedded REM store: one SQLite file.
+
+- BM25 from FTS5 (porter stemming) over name and content, one FTS table per text table
+  sharing the record's rowid;
+- FUZZY from an FTS5 trigram index over names for candidates, re-scored with
+  pg_trgm's similarity so both stores agree;
+- vectors as float32 blobs, searched with numpy over a matrix held in memory (loaded
+  on the first vector search, extended on add): at 100k x 384 a matrix-vector product
+  is a few milliseconds on two cores, and Python's sqlite3 here cannot load sqlite-vec;
+- sandboxed SELECTs on a second, read-only connection with an authorizer that denies
+  everything but reads of the REM tables, and a progress handler as the time limit.
+
+Writes go through one connection in one transaction per batch (journal mode WAL):
+a failure or a kill -9 mid-batch leaves the file as it was.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from augur.memory.entities import normalize
+from augur.memory.model import MemoryBatch
+from augur.memory.store import rows as R
+from augur.memory.store.base import AddResult, Filters, Scored, Store, StoreError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS resources(id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT,
+  content TEXT, project TEXT, persons TEXT, topics TEXT, created_at TEXT, source TEXT,
+  digest TEXT);
+CREATE TABLE IF NOT EXISTS entities(id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT,
+  aliases TEXT, comment TEXT, digest TEXT);
+CREATE TABLE IF NOT EXISTS moments(id TEXT PRIMARY KEY, name TEXT NOT NULL, summary TEXT,
+  content TEXT, starts_at TEXT, ends_at TEXT, moment_type TEXT, emotion_tags TEXT,
+  topic_tags TEXT, present_persons TEXT, project TEXT, digest TEXT);
+CREATE TABLE IF NOT EXISTS edges(from_id TEXT NOT NULL, to_id TEXT NOT NULL,
+  type TEXT NOT NULL, score REAL, reason TEXT, metadata TEXT, provenance TEXT,
+  created_at TEXT, valid_at TEXT, invalid_at TEXT, PRIMARY KEY(from_id, to_id, type));
+CREATE TABLE IF NOT EXISTS facts(id TEXT PRIMARY KEY, subject TEXT NOT NULL,
+  predicate TEXT NOT NULL, value TEXT, source TEXT, created_at TEXT, valid_at TEXT,
+  invalid_at TEXT);
+CREATE TABLE IF NOT EXISTS rem_aliases(key TEXT NOT NULL, tbl TEXT NOT NULL, id TEXT NOT NULL,
+  PRIMARY KEY(key, tbl, id));
+CREATE TABLE IF NOT EXISTS rem_mentions(key TEXT NOT NULL, tbl TEXT NOT NULL, id TEXT NOT NULL,
+  PRIMARY KEY(key, tbl, id));
+CREATE TABLE IF NOT EXISTS rem_vectors(tbl TEXT NOT NULL, id TEXT NOT NULL, vec BLOB NOT NULL,
+  PRIMARY KEY(tbl, id));
+CREATE INDEX IF NOT EXISTS edges_to ON edges(to_id);
+CREATE INDEX IF NOT EXISTS facts_subject ON facts(subject, predicate);
+CREATE INDEX IF NOT EXISTS resources_created ON resources(created_at);
+CREATE INDEX IF NOT EXISTS moments_start ON moments(starts_at);
+CREATE INDEX IF NOT EXISTS mentions_id ON rem_mentions(tbl, id);
+CREATE INDEX IF NOT EXISTS aliases_id ON rem_aliases(tbl, id);
+"""
+TEXT_FTS = {"resources": ("name", "content"), "entities": ("name", "aliases"),
+            "moments": ("name", "content")}
+SANDBOX_TABLES = frozenset(R.COLUMNS)
+DEFAULT_DIM = 384
+
+
+class SQLiteStore(Store):
+    def __init__(self, path: str | Path, dim: int = DEFAULT_DIM) -> None:
+        self.path = Path(path)
+        if self.path.is_dir():
+            raise StoreError(f"memory store {self.path}: is a folder; name a file such as "
+                             f"{self.path / 'memory.db'}")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = sqlite3.connect(self.path, isolation_level=None,
+                                        check_same_thread=False)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.executescript(SCHEMA)
+            for table, cols in TEXT_FTS.items():
+                self.conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS fts_{table} USING "
+                                  f"fts5({', '.join(cols)}, tokenize='porter unicode61')")
+                self.conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS tri_{table} USING "
+                                  "fts5(name, tokenize='trigram')")
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"memory store {self.path}: cannot open it as SQLite ({e}); "
+                             "is it a REM store file?") from None
+        self.dim = self._check_dim(dim)
+        self._ro: sqlite3.Connection | None = None
+        self._matrix: dict[str, tuple[list[str], np.ndarray] | None] = {}
+
+    def _check_dim(self, dim: int) -> int:
+        row = self.conn.execute("SELECT value FROM meta WHERE key='dim'").fetchone()
+        if row is None:
+            self.conn.execute("INSERT INTO meta VALUES('dim', ?)", (str(dim),))
+            return dim
+        if int(row[0]) != dim:
+            raise StoreError(f"memory store {self.path} holds {row[0]}-wide vectors, the "
+                             f"embedder makes {dim}-wide ones; use the embedder it was built "
+                             "with, or a new store file")
+        return dim
+
+    # ---- writing ------------------------------------------------------------------
+    def add(self, batch: MemoryBatch, vectors: dict[str, np.ndarray] | None = None
+            ) -> AddResult:
+        vectors = vectors or {}
+        result = AddResult()
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            for table in ("entities", "resources", "moments"):
+                for rec in getattr(batch, table):
+                    self._upsert_text(table, rec, vectors.get(rec.id), result)
+            for edge in batch.edges:
+                self._upsert_edge(edge, result)
+            for fact in batch.facts:
+                self._add_fact(fact, result)
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            self._matrix.clear()
+            raise
+        return result
+
+    def _upsert_text(self, table: str, rec, vec, result: AddResult) -> None:
+        c = self.conn
+        row = R.to_row(table, rec)
+        old = c.execute(f"SELECT rowid, digest FROM {table} WHERE id=?", (rec.id,)).fetchone()
+        if old is not None and old[1] == row[-1] and (vec is None or self._has_vec(table,
+                                                                                    rec.id)):
+            return
+        cols = R.COLUMNS[table]
+        sets = ", ".join(f"{k}=excluded.{k}" for k in cols[1:])
+        c.execute(f"INSERT INTO {table}({', '.join(cols)}) VALUES({', '.join('?' * len(cols))}) "
+                  f"ON CONFLICT(id) DO UPDATE SET {sets}", row)
+        rowid = c.execute(f"SELECT rowid FROM {table} WHERE id=?", (rec.id,)).fetchone()[0]
+        if old is not None:
+            for idx in ("fts", "tri"):
+                c.execute(f"DELETE FROM {idx}_{table} WHERE rowid=?", (rowid,))
+            for side in ("rem_aliases", "rem_mentions"):
+                c.execute(f"DELETE FROM {side} WHERE tbl=? AND id=?", (table, rec.id))
+        first, second = TEXT_FTS[table]
+        body = (" ".join(rec.aliases) if table == "entities"
+                else getattr(rec, "content", ""))
+        if table == "moments":
+            body = f"{rec.summary}\n{rec.content}"
+        c.execute(f"INSERT INTO fts_{table}(rowid, {first}, {second}) VALUES(?, ?, ?)",
+                  (rowid, rec.name, body))
+        c.execute(f"INSERT INTO tri_{table}(rowid, name) VALUES(?, ?)", (rowid, rec.name))
+        c.executemany("INSERT OR IGNORE INTO rem_aliases VALUES(?, ?, ?)",
+                      [(k, table, rec.id) for k in R.alias_keys(table, rec)])
+        c.executemany("INSERT OR IGNORE INTO rem_mentions VALUES(?, ?, ?)",
+                      [(k, table, rec.id) for k in R.mention_keys(table, rec)])
+        if vec is not None:
+            c.execute("INSERT OR REPLACE INTO rem_vectors VALUES(?, ?, ?)",
+                      (table, rec.id, self._blob(vec)))
+            self._matrix.pop(table, None)
+        bucket = result.updated if old is not None else result.added
+        bucket[table] = bucket.get(table, 0) + 1
+
+    def _has_vec(self, table: str, rid: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM rem_vectors WHERE tbl=? AND id=?",
+                                 (table, rid)).fetchone() is not None
+
+    def _blob(self, vec: np.ndarray) -> bytes:
+        v = np.asarray(vec, dtype=np.float32).reshape(-1)
+        if v.shape[0] != self.dim or not np.isfinite(v).all():
+            raise StoreError(f"vector: expected {self.dim} finite floats, got shape "
+                             f"{v.shape}")
+        n = float(np.linalg.norm(v))
+        return (v / n if n > 0 else v).tobytes()
+
+    def _upsert_edge(self, edge, result: AddResult) -> None:
+        row = R.to_row("edges", edge)
+        old = self.conn.execute("SELECT * FROM edges WHERE from_id=? AND to_id=? AND type=?",
+                                edge.key).fetchone()
+        if old is not None and tuple(old) == row:
+            return
+        self.conn.execute(f"INSERT OR REPLACE INTO edges VALUES({', '.join('?' * len(row))})",
+                          row)
+        bucket = result.updated if old is not None else result.added
+        bucket["edges"] = bucket.get("edges", 0) + 1
+
+    def _add_fact(self, fact, result: AddResult) -> None:
+        row = R.to_row("facts", fact)
+        old = self.conn.execute("SELECT * FROM facts WHERE id=?", (fact.id,)).fetchone()
+        if old is not None:
+            if tuple(old) != row:
+                self.conn.execute("UPDATE facts SET subject=?, predicate=?, value=?, source=?,"
+                                  " created_at=?, valid_at=?, invalid_at=? WHERE id=?",
+                                  (*row[1:], fact.id))
+                result.updated["facts"] = result.updated.get("facts", 0) + 1
+            return
+        # A newer value closes every open, older, different value of the same statement.
+        cur = self.conn.execute(
+            "UPDATE facts SET invalid_at=? WHERE subject=? AND predicate=? AND value<>? "
+            "AND invalid_at IS NULL AND valid_at<=?",
+            (R.iso(fact.valid_at), fact.subject, fact.predicate, fact.value,
+             R.iso(fact.valid_at)))
+        result.invalidated_facts += cur.rowcount
+        self.conn.execute(f"INSERT INTO facts VALUES({', '.join('?' * len(row))})", row)
+        result.added["facts"] = result.added.get("facts", 0) + 1
+
+    # ---- reading ------------------------------------------------------------------
+    def _rows(self, table: str, where: str, params: tuple) -> list[dict[str, Any]]:
+        cols = R.COLUMNS[table]
+        cur = self.conn.execute(f"SELECT {', '.join(cols)} FROM {table} WHERE {where}", params)
+        return [R.from_row(table, list(cols), r) for r in cur.fetchall()]
+
+    def get(self, table: str, record_id: str) -> dict[str, Any] | None:
+        _check_table(table)
+        if table == "edges":
+            found = self._rows("edges", "from_id || '>' || to_id || '>' || type = ?",
+                               (record_id,))
+        else:
+            found = self._rows(table, "id=?", (record_id,))
+        return found[0] if found else None
+
+    def lookup(self, key: str, table: str | None = None) -> list[dict[str, Any]]:
+        tables = [table] if table else list(TEXT_FTS)
+        out = []
+        for t in tables:
+            ids = [r[0] for r in self.conn.execute(
+                "SELECT id FROM rem_aliases WHERE key=? AND tbl=? UNION "
+                f"SELECT id FROM {t} WHERE id=?", (normalize(key), t, key))]
+            for rid in sorted(set(ids)):
+                rec = self.get(t, rid)
+                if rec is not None:
+                    out.append({"table": t, **rec})
+        return out
+
+    def _filter_sql(self, table: str, f: Filters, alias: str) -> tuple[str, list]:
+        sql, params = [], []
+        if f.project is not None and table != "entities":
+            sql.append(f"{alias}.project = ?")
+            params.append(f.project)
+        if f.kind is not None:
+            sql.append(f"{alias}.{R.KIND_OF[table]} = ?")
+            params.append(f.kind)
+        if f.person is not None:
+            sql.append(f"{alias}.id IN (SELECT id FROM rem_mentions WHERE tbl=? AND key=?)")
+            params += [table, normalize(f.person)]
+        tcol = R.TIME_OF.get(table)
+        if tcol and f.after is not None:
+            sql.append(f"{alias}.{tcol} >= ?")
+            params.append(R.iso(f.after))
+        if tcol and f.before is not None:
+            sql.append(f"{alias}.{tcol} < ?")
+            params.append(R.iso(f.before))
+        return (" AND ".join(sql) or "1"), params
+
+    def bm25(self, text: str, table: str, filters: Filters, limit: int) -> Scored:
+        _check_table(table, text=True)
+        match = fts_query(text)
+        if not match:
+            return []
+        where, params = self._filter_sql(table, filters, "t")
+        cur = self.conn.execute(
+            f"SELECT t.id, -bm25(fts_{table}) AS s FROM fts_{table} JOIN {table} t "
+            f"ON t.rowid = fts_{table}.rowid WHERE fts_{table} MATCH ? AND {where} "
+            f"ORDER BY bm25(fts_{table}) LIMIT ?", (match, *params, limit))
+        return [(r[0], float(r[1])) for r in cur.fetchall()]
+
+    def vector(self, vec: np.ndarray, table: str, filters: Filters, limit: int) -> Scored:
+        _check_table(table, text=True)
+        ids, matrix = self._vectors(table)
+        if not ids:
+            return []
+        q = np.frombuffer(self._blob(vec), dtype=np.float32)
+        scores = matrix @ q  # (N,)
+        if not filters.empty():
+            where, params = self._filter_sql(table, filters, "t")
+            allowed = {r[0] for r in self.conn.execute(
+                f"SELECT t.id FROM {table} t WHERE {where}", params)}
+            mask = np.fromiter((i in allowed for i in ids), dtype=bool, count=len(ids))
+            scores = np.where(mask, scores, -np.inf)
+        k = min(limit, len(ids))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(ids[i], float(scores[i])) for i in top if np.isfinite(scores[i])]
+
+    def _vectors(self, table: str) -> tuple[list[str], np.ndarray]:
+        cached = self._matrix.get(table)
+        if cached is None:
+            rows = self.conn.execute("SELECT id, vec FROM rem_vectors WHERE tbl=? ORDER BY id",
+                                     (table,)).fetchall()
+            ids = [r[0] for r in rows]
+            matrix = (np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
+                      .reshape(len(rows), self.dim) if rows
+                      else np.zeros((0, self.dim), np.float32))
+            cached = self._matrix[table] = (ids, matrix)
+        return cached
+
+    def mentioning(self, entity_ids: list[str], table: str, filters: Filters,
+                   limit: int) -> Scored:
+        _check_table(table, text=True)
+        keys = sorted({normalize(e) for e in entity_ids if normalize(e)})
+        if not keys or table == "entities":
+            return []
+        where, params = self._filter_sql(table, filters, "t")
+        tcol = R.TIME_OF[table]
+        marks = ", ".join("?" * len(keys))
+        cur = self.conn.execute(
+            f"SELECT t.id, COUNT(*) AS n FROM rem_mentions m JOIN {table} t ON t.id = m.id "
+            f"WHERE m.tbl=? AND m.key IN ({marks}) AND {where} GROUP BY t.id "
+            f"ORDER BY n DESC, t.{tcol} DESC LIMIT ?", (table, *keys, *params, limit))
+        return [(r[0], float(r[1])) for r in cur.fetchall()]
+
+    def fuzzy(self, text: str, table: str, threshold: float, limit: int) -> Scored:
+        _check_table(table, text=True)
+        grams = sorted({g.strip() for g in R.trigrams(text) if len(g.strip()) == 3})
+        if not grams:
+            return []
+        match = " OR ".join('"' + g.replace('"', '""') + '"' for g in grams)
+        cur = self.conn.execute(
+            f"SELECT t.id, t.name FROM tri_{table} JOIN {table} t ON t.rowid = tri_{table}.rowid"
+            f" WHERE tri_{table} MATCH ? ORDER BY bm25(tri_{table}) LIMIT 400", (match,))
+        scored = [(rid, R.similarity(text, name)) for rid, name in cur.fetchall()]
+        scored = [(rid, s) for rid, s in scored if s >= threshold]
+        scored.sort(key=lambda x: (-x[1], x[0]))
+        return scored[:limit]
+
+    def edges(self, ids: list[str], edge_types: list[str], as_of: datetime | None,
+              ) -> list[dict[str, Any]]:
+        if not ids:
+            return []
+        marks = ", ".join("?" * len(ids))
+        where = [f"(from_id IN ({marks}) OR to_id IN ({marks}))"]
+        params: list = [*ids, *ids]
+        if edge_types:
+            where.append(f"type IN ({', '.join('?' * len(edge_types))})")
+            params += edge_types
+        if as_of is None:
+            where.append("invalid_at IS NULL")
+        else:
+            where.append("valid_at <= ? AND (invalid_at IS NULL OR invalid_at > ?)")
+            params += [R.iso(as_of)] * 2
+        return self._rows("edges", " AND ".join(where) + " ORDER BY from_id, to_id, type",
+                          tuple(params))
+
+    def facts(self, subject: str | None = None, as_of: datetime | None = None
+              ) -> list[dict[str, Any]]:
+        where, params = ["1"], []
+        if subject is not None:
+            where.append("subject=?")
+            params.append(subject)
+        if as_of is not None:
+            where.append("valid_at <= ? AND (invalid_at IS NULL OR invalid_at > ?)")
+            params += [R.iso(as_of)] * 2
+        return self._rows("facts", " AND ".join(where) + " ORDER BY subject, predicate, "
+                          "valid_at", tuple(params))
+
+    # ---- sandboxed SQL ------------------------------------------------------------
+    def select(self, sql: str, max_rows: int, timeout_s: float
+               ) -> tuple[list[str], list[tuple]]:
+        conn = self._readonly()
+        deadline = time.monotonic() + timeout_s
+        conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+        try:
+            cur = conn.execute(sql)
+            rows = cur.fetchmany(max_rows)
+        except sqlite3.OperationalError as e:
+            if time.monotonic() > deadline:
+                raise StoreError(f"SQL stopped after its {timeout_s:g} s limit; narrow it "
+                                 "with WHERE or LIMIT") from None
+            raise StoreError(f"SQL failed: {e}") from None
+        finally:
+            conn.set_progress_handler(None, 0)
+        return [d[0] for d in cur.description or []], rows
+
+    def _readonly(self) -> sqlite3.Connection:
+        """A second connection that can only read, and only the REM tables: the sandbox's
+        parser is the first wall, this is the second."""
+        if self._ro is None:
+            ro = sqlite3.connect(f"file:{self.path.resolve()}?mode=ro", uri=True,
+                                 check_same_thread=False)
+            ro.execute("PRAGMA query_only=ON")
+            ro.set_authorizer(_authorize)
+            self._ro = ro
+        return self._ro
+
+    # ---- the rest -----------------------------------------------------------------
+    def latest(self) -> datetime | None:
+        row = self.conn.execute("SELECT MAX(t) FROM (SELECT MAX(created_at) AS t FROM "
+                                "resources UNION ALL SELECT MAX(ends_at) FROM moments)"
+                                ).fetchone()
+        return R.parse_time(row[0]) if row and row[0] else None
+
+    def stats(self) -> dict[str, int]:
+        out = {t: self.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+               for t in R.COLUMNS}
+        out["vectors"] = self.conn.execute("SELECT COUNT(*) FROM rem_vectors").fetchone()[0]
+        return out
+
+    def export(self) -> Iterator[dict[str, Any]]:
+        for table, cols in R.COLUMNS.items():
+            order = "from_id, to_id, type" if table == "edges" else "id"
+            for r in self.conn.execute(f"SELECT {', '.join(cols)} FROM {table} ORDER BY {order}"):
+                yield {"table": table, **R.from_row(table, list(cols), r)}
+
+    def close(self) -> None:
+        for c in (self._ro, self.conn):
+            if c is not None:
+                c.close()
+        self._ro = None
+
+
+def _authorize(action: int, arg1, arg2, db_name, trigger) -> int:
+    if action == sqlite3.SQLITE_SELECT:
+        return sqlite3.SQLITE_OK
+    if action == sqlite3.SQLITE_READ:
+        return sqlite3.SQLITE_OK if arg1 in SANDBOX_TABLES else sqlite3.SQLITE_DENY
+    if action == sqlite3.SQLITE_FUNCTION:
+        return sqlite3.SQLITE_DENY if (arg2 or "").lower() in _DENIED_FUNCTIONS else \
+            sqlite3.SQLITE_OK
+    return sqlite3.SQLITE_DENY
+
+
+_DENIED_FUNCTIONS = {"load_extension", "readfile", "writefile", "edit", "fts3_tokenizer",
+                     "randomblob", "zeroblob"}
+
+
+def fts_query(text: str) -> str:
+    """Free text as an FTS5 query: each word a quoted term, any of them may match."""
+    words = [w for w in "".join(ch if ch.isalnum() else " " for ch in text.lower()).split()
+             if len(w) > 1 or w.isdigit()]
+    return " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
+
+
+def _check_table(table: str, text: bool = False) -> None:
+    allowed = TEXT_FTS if text else R.COLUMNS
+    if table not in allowed:
+        raise StoreError(f"table: expected one of {', '.join(allowed)}, got {table!r}")
