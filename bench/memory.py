@@ -10,10 +10,10 @@ resources/s), in the same run; `ratio` is ingest over raw (target >= 0.7).
 latency: for each store and size, p50/p99 in ms over --runs calls of LOOKUP (ids and
 names), FUZZY (names with two letters changed), SEARCH (the labelled requests;
 the query's embedding included) and TRAVERSE depth 2, through the executor as a user
-calls it. The corpus is the memory of simulated people 42, 43, ... (90 days each)
-until it holds the size; past the people simulated, resources are the same texts
-again under fresh ids (said in `corpus`): latency depends on the count, and
-embedding 100k distinct texts would take most of an hour here. Their vectors are
+calls it. The corpus is the memory of --people simulated people (42, 43, ...; 90
+days each); past their resources, the same texts again under fresh ids (said in
+`corpus`): latency depends on the count, and all-MiniLM-L6-v2 embeds 10 to 25
+texts/s on these two cores, so 100k distinct texts would take hours. Vectors are
 embedded once and cached under $AUGUR_CACHE (default ~/.cache/augur).
 
 recall: recall@10 on --queries labelled requests (augur.memory.world.world_queries:
@@ -48,17 +48,11 @@ def _cache() -> Path:
     return root / "bench-memory"
 
 
-def _worlds(need: int, days: int):
-    """Person memories, seed 42 upward, until `need` resources (at most 60 people)."""
+def _worlds(people: int, days: int):
+    """The memories of simulated people 42, 43, ..."""
     from augur.memory.ingest import world_batch
 
-    batches, total, seed = [], 0, 42
-    while total < need and len(batches) < 60:
-        b = world_batch(seed, days)
-        batches.append(b)
-        total += len(b.resources)
-        seed += 1
-    return batches
+    return [world_batch(42 + i, days) for i in range(people)]
 
 
 def _vectors(embedder, texts: list[str]) -> np.ndarray:
@@ -178,8 +172,12 @@ def main() -> None:
                     default=["sqlite", "postgres"])
     ap.add_argument("--runs", type=int, default=200, help="timed calls per operation")
     ap.add_argument("--queries", type=int, default=300, help="labelled requests for recall")
-    ap.add_argument("--ingest-sample", type=int, default=1000)
+    ap.add_argument("--ingest-sample", type=int, default=300,
+                    help="resources embedded raw and ingested (default 300)")
     ap.add_argument("--days", type=int, default=90, help="days per simulated person")
+    ap.add_argument("--people", type=int, default=2,
+                    help="simulated people whose distinct texts make the corpus (default 2: "
+                         "all-MiniLM-L6-v2 embeds about 10-25 texts/s on two cores)")
     args = ap.parse_args()
 
     import torch
@@ -192,7 +190,7 @@ def main() -> None:
 
     torch.set_num_threads(2)
     embedder = Embedder()
-    batches = _worlds(max(args.sizes), args.days)
+    batches = _worlds(args.people, args.days)
     person = batches[0]
     queries = world_queries(person, seed=7, n=args.queries)
     report: dict = {"targets": TARGETS, "torch_threads": torch.get_num_threads()}
@@ -224,7 +222,9 @@ def main() -> None:
 
         # ---- recall on one person's memory ----
         store = _open("sqlite", tmp, pg_url, "recall")
-        ingest(store, person, embedder)
+        texts = [r.text() for r in person.resources] + [m.text() for m in person.moments]
+        ids = [r.id for r in person.resources] + [m.id for m in person.moments]
+        store.add(person, dict(zip(ids, _vectors(embedder, texts), strict=True)))
         report["recall"] = _recall(store, embedder, queries)
         store.close()
 

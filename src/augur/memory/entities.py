@@ -5,6 +5,7 @@ resolve to the entity `sarah-chen` once it is known.
 joined by '-', a trailing numeric id dropped). `EntityResolver` adds the
 forms people actually write: a first name alone, an initial and surname, a
 handle with a number, when they are unambiguous among the known entities.
+Projects and topics match on their normalised name only, so case never matters.
 """
 
 from __future__ import annotations
@@ -24,14 +25,22 @@ def normalize(name: str) -> str:
     return "-".join(words)
 
 
+def _initial_form(words: list[str]) -> str | None:
+    """'s-chen' for ['sarah', 'chen'] (and for ['s', 'chen'])."""
+    if len(words) >= 2 and words[0].isalpha():
+        return f"{words[0][0]}-{words[-1]}"
+    return None
+
+
 def _forms(name: str) -> set[str]:
     """Every key a person's name may be written as."""
     words = normalize(name).split("-")
     forms = {"-".join(words)}
-    if len(words) >= 2 and words[0].isalpha():
-        forms.add(words[0])  # first name
-        forms.add(f"{words[0][0]}-{words[-1]}")  # initial + surname
+    if (initial := _initial_form(words)) is not None:
+        forms.add(initial)  # initial + surname
         forms.add(words[-1])  # surname
+        if len(words[0]) > 1:  # a first name, not the bare initial of "S. Chen"
+            forms.add(words[0])
     return forms
 
 
@@ -49,11 +58,23 @@ class EntityResolver:
         return self
 
     def resolve(self, name: str) -> str | None:
-        """The entity id `name` refers to, or None when unknown or ambiguous."""
-        for form in (normalize(name), *sorted(_forms(name))):
-            ids = self._keys.get(form, set())
-            if len(ids) == 1:
-                return next(iter(ids))
+        """The entity id `name` refers to, or None when unknown or ambiguous.
+
+        A written full name is tried as itself, then as initial + surname; it never falls
+        back to its first name or surname alone, so an unknown "Sarah Lee" or "Tom Chen"
+        does not turn into a known "Sarah Chen". A single word ("sarah", "Chen",
+        "sarah-123") is matched against first names, surnames, handles and names.
+        """
+        key = normalize(name)
+        if not key:
+            return None
+        tries = [key]
+        if (initial := _initial_form(key.split("-"))) is not None:
+            tries.append(initial)
+        for form in tries:
+            ids = self._keys.get(form)
+            if ids:  # the strongest form that is known decides, ambiguous or not
+                return next(iter(ids)) if len(ids) == 1 else None
         return None
 
     def keys(self, entity_id: str) -> list[str]:
