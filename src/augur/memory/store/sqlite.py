@@ -360,7 +360,7 @@ class SQLiteStore(Store):
         try:
             cur = conn.execute(sql)
             rows = cur.fetchmany(max_rows)
-        except sqlite3.OperationalError as e:
+        except sqlite3.DatabaseError as e:  # the authorizer's "not authorized" included
             if time.monotonic() > deadline:
                 raise StoreError(f"SQL stopped after its {timeout_s:g} s limit; narrow it "
                                  "with WHERE or LIMIT") from None
@@ -377,6 +377,9 @@ class SQLiteStore(Store):
                                  check_same_thread=False)
             ro.execute("PRAGMA query_only=ON")
             ro.set_authorizer(_authorize)
+            # The progress handler cannot stop one huge C call (nested replace() growing a
+            # string): cap any string or blob a query may build at 10 MB.
+            ro.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 10_000_000)
             self._ro = ro
         return self._ro
 
