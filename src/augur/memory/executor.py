@@ -129,12 +129,9 @@ class Executor:
             frontier = deque(nxt)
             if not frontier or len(seen) >= self.cfg.max_traverse_nodes:
                 break
+        names = self.store.names([r["id"] for r in rows])
         for row in rows:
-            for table in ("resources", "moments", "entities"):
-                rec = self.store.get(table, row["id"])
-                if rec is not None:
-                    row["table"], row["name"] = table, rec.get("name")
-                    break
+            row["table"], row["name"] = names.get(row["id"], (None, None))
         return ["id", "table", "name", "depth", "via", "from", "edge_score"], rows
 
     def _sql(self, q: SqlQuery, now) -> tuple[list[str], list[dict]]:

@@ -133,6 +133,20 @@ class Store(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    def names(self, ids: list[str]) -> dict[str, tuple[str, str]]:
+        """id -> (table, name) for those of `ids` that are resources, moments or entities
+        (a few queries for the lot, not one per id)."""
+        out: dict[str, tuple[str, str]] = {}
+        for table in ("resources", "moments", "entities"):
+            todo = [i for i in ids if i not in out]
+            for start in range(0, len(todo), 500):
+                chunk = todo[start:start + 500]
+                quoted = ", ".join("'" + i.replace("'", "''") + "'" for i in chunk)
+                _, rows = self.select(f"SELECT id, name FROM {table} WHERE id IN ({quoted})",
+                                      len(chunk), 30.0)
+                out.update({r[0]: (table, r[1]) for r in rows})
+        return out
+
     def digests(self, table: str, ids: list[str]) -> dict[str, str]:
         """id -> stored digest for those of `ids` already in `table` (resources, entities,
         moments): ingest skips embedding records that have not changed."""

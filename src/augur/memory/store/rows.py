@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from augur.memory.entities import normalize
 from augur.memory.model import Edge, Entity, Fact, Moment, Resource
+from augur.memory.store.base import StoreError
 
 # Every table's columns, in order. `digest` lets a re-ingest skip unchanged records.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -33,6 +34,10 @@ TIME_COLUMNS = {"created_at", "starts_at", "ends_at", "valid_at", "invalid_at"}
 TIME_OF = {"resources": "created_at", "moments": "starts_at", "entities": None,
            "edges": "valid_at", "facts": "valid_at"}
 KIND_OF = {"resources": "kind", "moments": "moment_type", "entities": "kind"}
+# The tables with text of their own, and what each indexes for BM25.
+TEXT_FTS = {"resources": ("name", "content"), "entities": ("name", "aliases"),
+            "moments": ("name", "content")}
+DEFAULT_DIM = 384  # all-MiniLM-L6-v2
 MODELS = {"resources": Resource, "entities": Entity, "moments": Moment, "edges": Edge,
           "facts": Fact}
 
@@ -119,3 +124,16 @@ def similarity(a: str, b: str) -> float:
     """pg_trgm's similarity(): shared trigrams over the union."""
     ta, tb = trigrams(a), trigrams(b)
     return len(ta & tb) / len(ta | tb) if ta and tb else 0.0
+
+
+def fts_query(text: str) -> str:
+    """Free text as an FTS5 query: each word a quoted term, any of them may match."""
+    words = [w for w in "".join(ch if ch.isalnum() else " " for ch in text.lower()).split()
+             if len(w) > 1 or w.isdigit()]
+    return " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
+
+
+def check_table(table: str, text: bool = False) -> None:
+    allowed = TEXT_FTS if text else COLUMNS
+    if table not in allowed:
+        raise StoreError(f"table: expected one of {', '.join(allowed)}, got {table!r}")
