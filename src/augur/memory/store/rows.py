@@ -137,3 +137,27 @@ def check_table(table: str, text: bool = False) -> None:
     allowed = TEXT_FTS if text else COLUMNS
     if table not in allowed:
         raise StoreError(f"table: expected one of {', '.join(allowed)}, got {table!r}")
+
+
+def filter_sql(table: str, f, alias: str, mark: str) -> tuple[str, list]:
+    """SEARCH's filters (base.Filters) as a SQL condition on `alias` and its parameters;
+    `mark` is the driver's placeholder (SQLite '?', psycopg '%s')."""
+    sql, params = [], []
+    if f.project is not None and table != "entities":
+        sql.append(f"{alias}.project = {mark}")
+        params.append(f.project)
+    if f.kind is not None:
+        sql.append(f"{alias}.{KIND_OF[table]} = {mark}")
+        params.append(f.kind)
+    if f.person is not None:
+        sql.append(f"{alias}.id IN (SELECT id FROM rem_mentions WHERE tbl = {mark} AND "
+                   f"key = {mark})")
+        params += [table, normalize(f.person)]
+    tcol = TIME_OF.get(table)
+    if tcol and f.after is not None:
+        sql.append(f"{alias}.{tcol} >= {mark}")
+        params.append(iso(f.after))
+    if tcol and f.before is not None:
+        sql.append(f"{alias}.{tcol} < {mark}")
+        params.append(iso(f.before))
+    return (" AND ".join(sql) or "1 = 1"), params

@@ -238,24 +238,7 @@ class SQLiteStore(Store):
         return out
 
     def _filter_sql(self, table: str, f: Filters, alias: str) -> tuple[str, list]:
-        sql, params = [], []
-        if f.project is not None and table != "entities":
-            sql.append(f"{alias}.project = ?")
-            params.append(f.project)
-        if f.kind is not None:
-            sql.append(f"{alias}.{R.KIND_OF[table]} = ?")
-            params.append(f.kind)
-        if f.person is not None:
-            sql.append(f"{alias}.id IN (SELECT id FROM rem_mentions WHERE tbl=? AND key=?)")
-            params += [table, normalize(f.person)]
-        tcol = R.TIME_OF.get(table)
-        if tcol and f.after is not None:
-            sql.append(f"{alias}.{tcol} >= ?")
-            params.append(R.iso(f.after))
-        if tcol and f.before is not None:
-            sql.append(f"{alias}.{tcol} < ?")
-            params.append(R.iso(f.before))
-        return (" AND ".join(sql) or "1"), params
+        return R.filter_sql(table, f, alias, "?")
 
     def bm25(self, text: str, table: str, filters: Filters, limit: int) -> Scored:
         check_table(table, text=True)
