@@ -115,7 +115,7 @@ class Executor:
         for depth in range(1, q.depth + 1):
             nxt: list[str] = []
             here_set = set(frontier)
-            edges = self.store.edges(list(frontier), q.edge_types, as_of)
+            edges = self.store.edges(list(frontier), q.edge_types, as_of, light=True)
             for e in edges:
                 for here, there in ((e["from_id"], e["to_id"]), (e["to_id"], e["from_id"])):
                     if here in here_set and there not in seen:

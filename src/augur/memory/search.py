@@ -1,7 +1,7 @@
 """Hybrid search: semantic, BM25 and entity matches fused by weighted reciprocal rank.
 
 Each retriever ranks its top `candidates`; a record's fused score is
-sum_r w_r / (k + rank_r). Reciprocal rank fusion needs no score calibration
+sum_r w_r / (k + rank_r) (weighted reciprocal rank fusion). Reciprocal rank fusion needs no score calibration
 between retrievers (cosines, BM25 and mention counts live on different scales),
 and a record that two retrievers agree on rises above one that a single
 retriever likes. Every hit keeps its parts (each retriever's raw score and rank)
@@ -18,9 +18,13 @@ from augur.memory.store.base import Filters, Store
 @dataclass
 class SearchConfig:
     candidates: int = 50  # each retriever's list length before fusion
-    rrf_k: float = 60.0  # the usual constant: dampens the head of each list
+    # k and the weights were chosen on a development set: person 43's memory and 300 of
+    # its labelled requests (seed 11), over k in {10, 30, 60} and 48 weightings (recall@10
+    # 0.72 at the usual k=60 with equal weights, 0.77 here). The benchmark reports person
+    # 42's requests, which the choice never saw.
+    rrf_k: float = 10.0
     weights: dict[str, float] = field(
-        default_factory=lambda: {"semantic": 1.0, "bm25": 1.0, "entity": 0.5})
+        default_factory=lambda: {"semantic": 0.7, "bm25": 1.0, "entity": 0.5})
     max_ngram: int = 3  # entity names up to three words long are looked for in the text
 
 

@@ -56,6 +56,8 @@ class AddResult:
         return sum(self.added.values()) + sum(self.updated.values())
 
 
+# What a traversal needs of an edge: `edges(..., light=True)` returns only these.
+LIGHT_EDGE = ("from_id", "to_id", "type", "score")
 Scored = list[tuple[str, float]]  # (record id, score), best first
 
 
@@ -101,9 +103,10 @@ class Store(ABC):
 
     @abstractmethod
     def edges(self, ids: list[str], edge_types: list[str], as_of: datetime | None,
-              ) -> list[dict[str, Any]]:
+              light: bool = False) -> list[dict[str, Any]]:
         """Edges leaving or entering any of `ids`, of these types (all if empty), valid
-        at `as_of` (valid_at <= as_of < invalid_at; only open edges if None)."""
+        at `as_of` (valid_at <= as_of < invalid_at; only open edges if None). `light`:
+        only the LIGHT_EDGE fields, unconverted (a hub has thousands of edges)."""
 
     @abstractmethod
     def facts(self, subject: str | None = None, as_of: datetime | None = None

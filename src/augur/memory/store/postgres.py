@@ -47,7 +47,7 @@ from pgvector.psycopg import register_vector
 from augur.memory.entities import normalize
 from augur.memory.model import MemoryBatch
 from augur.memory.store import rows as R
-from augur.memory.store.base import AddResult, Filters, Scored, Store, StoreError
+from augur.memory.store.base import LIGHT_EDGE, AddResult, Filters, Scored, Store, StoreError
 from augur.memory.store.rows import DEFAULT_DIM, TEXT_FTS, check_table, fts_query
 
 T = 'TEXT COLLATE "C"'
@@ -445,7 +445,7 @@ class PostgresStore(Store):
         return scored[:limit]
 
     def edges(self, ids: list[str], edge_types: list[str], as_of: datetime | None,
-              ) -> list[dict[str, Any]]:
+              light: bool = False) -> list[dict[str, Any]]:
         if not ids:
             return []
         where, params = ["(from_id = ANY(%s) OR to_id = ANY(%s))"], [ids, ids]
@@ -457,8 +457,12 @@ class PostgresStore(Store):
         else:
             where.append("valid_at <= %s AND (invalid_at IS NULL OR invalid_at > %s)")
             params += [R.iso(as_of)] * 2
-        return self._rows("edges", " AND ".join(where) + " ORDER BY from_id, to_id, type",
-                          params)
+        order = " ORDER BY from_id, to_id, type"
+        if light:
+            cur = self.conn.execute(f"SELECT {', '.join(LIGHT_EDGE)} FROM edges WHERE "
+                                    + " AND ".join(where) + order, params)
+            return [dict(zip(LIGHT_EDGE, r, strict=True)) for r in cur.fetchall()]
+        return self._rows("edges", " AND ".join(where) + order, params)
 
     def facts(self, subject: str | None = None, as_of: datetime | None = None
               ) -> list[dict[str, Any]]:

@@ -28,7 +28,7 @@ import numpy as np
 from augur.memory.entities import normalize
 from augur.memory.model import MemoryBatch
 from augur.memory.store import rows as R
-from augur.memory.store.base import AddResult, Filters, Scored, Store, StoreError
+from augur.memory.store.base import LIGHT_EDGE, AddResult, Filters, Scored, Store, StoreError
 from augur.memory.store.rows import DEFAULT_DIM, TEXT_FTS, check_table, fts_query
 
 SCHEMA = """
@@ -335,7 +335,7 @@ class SQLiteStore(Store):
         return scored[:limit]
 
     def edges(self, ids: list[str], edge_types: list[str], as_of: datetime | None,
-              ) -> list[dict[str, Any]]:
+              light: bool = False) -> list[dict[str, Any]]:
         if not ids:
             return []
         marks = ", ".join("?" * len(ids))
@@ -351,8 +351,12 @@ class SQLiteStore(Store):
         else:
             where.append("valid_at <= ? AND (invalid_at IS NULL OR invalid_at > ?)")
             params += [R.iso(as_of)] * 2
-        return self._rows("edges", " AND ".join(where) + " ORDER BY from_id, to_id, type",
-                          tuple(params))
+        order = " ORDER BY from_id, to_id, type"
+        if light:
+            cur = self.conn.execute(f"SELECT {', '.join(LIGHT_EDGE)} FROM edges WHERE "
+                                    + " AND ".join(where) + order, tuple(params))
+            return [dict(zip(LIGHT_EDGE, r, strict=True)) for r in cur.fetchall()]
+        return self._rows("edges", " AND ".join(where) + order, tuple(params))
 
     def facts(self, subject: str | None = None, as_of: datetime | None = None
               ) -> list[dict[str, Any]]:
