@@ -123,3 +123,42 @@ def test_playground_shows_heads_a_model_never_trained(server_with_log, page):
     assert page.eval_on_selector_all("#side-a .lanes li", "els => els.length") == 5
     assert page.text_content("#error").strip() == ""
     assert page_errors == [], f"JavaScript errors on the page: {page_errors}"
+
+
+@pytest.fixture
+def memory_server(models_dir, tmp_path, server_process):
+    """`augur serve --memory` over a small memory built from a folder of notes."""
+    from augur.memory.ingest import folder_batch, ingest
+    from augur.memory.store.sqlite import SQLiteStore
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "release.md").write_text("# Release checklist\n\nTag the build, ship, announce.\n")
+    (notes / "budget.md").write_text("# Budget for the offsite\n\nVenue, travel, meals.\n")
+    store = tmp_path / "memory.db"
+    with SQLiteStore(store) as s:
+        ingest(s, folder_batch(notes))  # no vectors: SEARCH still has BM25 and entities
+    env = {k: v for k, v in os.environ.items() if k != "AUGUR_API_TOKEN"}
+    args = ["augur.cli", "serve", "--host", "127.0.0.1", "--port", "{port}", "--models",
+            str(models_dir), "--memory", str(store)]
+    with server_process(args, "/healthz", tmp_path / "serve.log", STARTUP_S, env) as url:
+        yield url
+
+
+def test_memory_page_runs_queries_and_shows_errors(memory_server, page):
+    page_errors = []
+    page.on("pageerror", lambda e: page_errors.append(str(e)))
+    page.goto(f"{memory_server}/playground/memory")
+    page.wait_for_selector("#stats:has-text('2 resources')")
+    page.fill("#query", "FUZZY 'relase cheklist' IN resources THRESHOLD 0.2")
+    page.click("#run")
+    page.wait_for_selector("#rows tbody tr")
+    first = page.text_content("#rows tbody tr:first-child")
+    assert "Release checklist" in first, first
+    assert "1 rows" in page.text_content("#summary") or "rows in" in page.text_content("#summary")
+    page.fill("#query", 'SEARCH "x" IN widgets')
+    page.click("#run")
+    page.wait_for_selector("#error:not(:empty)")
+    message = page.text_content("#error")
+    assert message.startswith("400") and "widgets" in message, message
+    assert page_errors == [], f"JavaScript errors on the page: {page_errors}"

@@ -1,7 +1,7 @@
 """Hybrid search: semantic, BM25 and entity matches fused by weighted reciprocal rank.
 
 Each retriever ranks its top `candidates`; a record's fused score is
-sum_r w_r / (k + rank_r) (weighted reciprocal rank fusion). Reciprocal rank fusion needs no score calibration
+sum_r w_r / (k + rank_r) (weighted reciprocal rank fusion). It needs no score calibration
 between retrievers (cosines, BM25 and mention counts live on different scales),
 and a record that two retrievers agree on rises above one that a single
 retriever likes. Every hit keeps its parts (each retriever's raw score and rank)

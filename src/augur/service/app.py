@@ -20,6 +20,7 @@ from augur.service.jobs import BadTrainRequest, JobConflict, UnknownJob
 from augur.service.limits import BodyLimit
 from augur.service.registry import BrokenModel, UnknownModel
 from augur.service.routes import router
+from augur.service.routes_memory import page_router as memory_page
 from augur.service.routes_memory import router as memory_router
 from augur.service.state import State
 
@@ -58,6 +59,7 @@ def create_app(cfg: ServiceConfig | None = None) -> FastAPI:
     app.state.augur = state
     app.include_router(router)
     app.include_router(memory_router)
+    app.include_router(memory_page)
     app.openapi = lambda: openapi_with_bodies(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _handlers(app)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from augur.memory.model import MemoryBatch, Resource
@@ -114,3 +116,12 @@ async def get_resource(resource_id: str, request: Request) -> dict:
 async def memory_stats(request: Request) -> dict[str, int]:
     """Records per table."""
     return await _on_memory(request, lambda ex: ex.store.stats())
+
+
+page_router = APIRouter()
+
+
+@page_router.get("/playground/memory", include_in_schema=False)
+async def memory_page() -> FileResponse:
+    """The playground's memory page: a query box over POST /memory/query."""
+    return FileResponse(Path(__file__).parent / "static" / "memory.html")
