@@ -33,7 +33,13 @@ def test_plain_generation_through_the_server(server):
     assert backend.name == "openai:smollm2"
     assert gen.text.strip() and gen.prompt_tokens > 5 and 0 < gen.completion_tokens <= 12
     assert gen.model == "smollm2" and not gen.constrained and gen.latency_s > 0
-    assert backend.generate(HELLO, max_tokens=12, temperature=0.0, seed=0).text == gen.text
+    # Greedy decoding repeats itself, compared between two requests that take the same
+    # path: llama-cpp-python (0.3.36) reuses the cached prompt from the second identical
+    # request on, evaluating its last token alone, which can flip a near-tied first pick
+    # against the cold first request ("world!" then "world.").
+    again = [backend.generate(HELLO, max_tokens=12, temperature=0.0, seed=0).text
+             for _ in range(2)]
+    assert again[0] == again[1] and again[0].strip()
 
 
 def test_structured_output_is_constrained_by_the_server(server):

@@ -4,7 +4,8 @@ expect it; the answer for bad input must be a 4xx that names the field.
 
 Every operation is fuzzed (examples, coverage and fuzzing phases, positive and
 negative cases) through the ASGI app in process, with its lifespan running, over a
-private copy of the two tiny checkpoints. Two routes are made cheap, not skipped:
+private copy of the two tiny checkpoints and a small REM memory. Two routes are made
+cheap, not skipped:
 
 - POST /train would start a real training child per accepted job (minutes of CPU
   each). Its child process is replaced by a stub that exits at once, so the fuzz
@@ -77,6 +78,20 @@ def fuzz_models(tmp_path_factory, two_models):
         yield models
 
 
+@pytest.fixture(scope="module", autouse=True)
+def fuzz_memory(fuzz_models):
+    """A small REM memory beside the models, so /memory/* is fuzzed against a real store
+    (without embeddings: SEARCH runs its BM25 and entity parts)."""
+    from augur.memory.ingest import ingest
+    from augur.memory.model import MemoryBatch, Resource
+    from augur.memory.store.sqlite import SQLiteStore
+
+    with SQLiteStore(fuzz_models.parent / "memory.db") as store:
+        ingest(store, MemoryBatch(resources=[Resource(
+            id="doc-1", name="Release checklist", kind="document", content="Tag and ship.",
+            created_at="2025-01-06T09:00:00+00:00")]))
+
+
 @pytest.fixture
 def app(fuzz_models):
     """A fresh app per operation: schemathesis starts its lifespan on the first request
@@ -86,7 +101,9 @@ def app(fuzz_models):
     from augur.service.app import create_app
     from augur.service.config import ServiceConfig
 
-    yield create_app(ServiceConfig(models_dir=fuzz_models))
+    yield create_app(ServiceConfig(models_dir=fuzz_models,
+                                   memory_store=str(fuzz_models.parent / "memory.db"),
+                                   memory_embed=False))
     shutdown_lifespans()  # schemathesis does it too; again in case its hook did not run
 
 
