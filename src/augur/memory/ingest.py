@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from augur.errors import AugurError
 from augur.memory.model import Edge, Entity, Fact, MemoryBatch, Moment, Resource, slug
 from augur.memory.store.base import AddResult, Store
-from augur.memory.store.rows import to_row
+from augur.memory.store.rows import digest
 
 TEXT_SUFFIXES = (".md", ".markdown", ".txt")
 _TABLE_MODELS = {"resources": Resource, "entities": Entity, "moments": Moment,
@@ -60,7 +60,7 @@ def ingest(store: Store, batch: MemoryBatch, embedder=None, source: str = "batch
         for table in ("resources", "moments"):
             recs = getattr(batch, table)
             known = store.digests(table, [r.id for r in recs])
-            todo += [r for r in recs if known.get(r.id) != to_row(table, r)[-1]]
+            todo += [r for r in recs if known.get(r.id) != digest(r)]
         vectors = _embed(embedder, todo, progress)
     result = store.add(batch, vectors)
     return IngestReport(source, len(batch), len(vectors), result, time.perf_counter() - t0)

@@ -11,7 +11,6 @@ transaction, so a batch lands whole or not at all.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import datetime
 from typing import Any, Literal
@@ -72,11 +71,6 @@ class Resource(_Record):
     def text(self) -> str:
         """What is embedded and indexed: the name, then the content."""
         return f"{self.name}\n{self.content}"
-
-    def digest(self) -> str:
-        """A hash of what the record says: re-ingesting the same resource is a no-op,
-        and a changed one under the same id is an update, not a duplicate."""
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
 
 
 class Entity(_Record):

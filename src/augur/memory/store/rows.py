@@ -5,6 +5,7 @@ reserved in SQL)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -56,7 +57,7 @@ def to_row(table: str, record: BaseModel) -> tuple:
     if table == "moments":
         data["starts_at"], data["ends_at"] = data.pop("start"), data.pop("end")
     if table in ("resources", "entities", "moments"):
-        data["digest"] = _digest(record)
+        data["digest"] = digest(record)
     out = []
     for col in COLUMNS[table]:
         v = data.get(col)
@@ -81,9 +82,9 @@ def from_row(table: str, columns: list[str], values: tuple | list) -> dict[str, 
     return row
 
 
-def _digest(record: BaseModel) -> str:
-    import hashlib
-
+def digest(record: BaseModel) -> str:
+    """A hash of what a record says: re-ingesting the same record is a no-op, and a
+    changed one under the same id is an update, not a duplicate."""
     return hashlib.sha256(record.model_dump_json().encode()).hexdigest()
 
 
