@@ -322,3 +322,12 @@ def test_pgserver_refuses_a_folder_that_is_not_a_cluster(tmp_path):
     with pytest.raises(PgServerError, match="not empty"):
         PgServer(PgServerConfig(tmp_path)).start()
     PgServer(PgServerConfig(tmp_path)).stop()  # nothing running: a no-op
+
+
+def test_lookup_keeps_numbered_ids_apart(store):
+    # Only person handles drop their number ("sarah-123"): ids like pr-12 stay distinct.
+    store.add(MemoryBatch(resources=[resource("pr-12", "Fix login"),
+                                     resource("pr-13", "Fix logout")]))
+    assert [r["id"] for r in store.lookup("pr-12")] == ["pr-12"]
+    assert store.lookup("pr-99") == []
+    assert store.lookup("pr") == []

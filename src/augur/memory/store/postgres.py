@@ -333,9 +333,9 @@ class PostgresStore(Store):
         out = []
         for t in tables:
             check_table(t, text=True)
-            found = self._rows(t, "id = ANY(ARRAY(SELECT id FROM rem_aliases WHERE key = %s "
-                               "AND tbl = %s) || %s::text) ORDER BY id",
-                               (normalize(key), t, key))
+            found = self._rows(t, "id = ANY(ARRAY(SELECT id FROM rem_aliases WHERE key = "
+                               "ANY(%s) AND tbl = %s) || %s::text) ORDER BY id",
+                               (R.lookup_keys(key, t), t, key))
             out += [{"table": t, **rec} for rec in found]
         return out
 

@@ -93,11 +93,24 @@ def alias_keys(table: str, record: BaseModel) -> set[str]:
     aliases (with the forms people write, from the resolver)."""
     from augur.memory.entities import EntityResolver
 
-    keys = {normalize(record.id), normalize(getattr(record, "name", "") or "")}
+    keys = {plain(record.id), plain(getattr(record, "name", "") or "")}
     if table == "entities":
         keys |= set(EntityResolver().add(record).keys(record.id))
         keys |= {normalize(a) for a in record.aliases}
     return {k for k in keys if k}
+
+
+def plain(text: str) -> str:
+    """Lower-case words joined by '-', numbers kept: 'PR-33' -> 'pr-33'. Ids and titles
+    are indexed this way; only entities also get `normalize`'s forms, which drop a
+    handle's number ('sarah-123' -> 'sarah') and would make every pr-N one key."""
+    return "-".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
+
+
+def lookup_keys(key: str, table: str) -> list[str]:
+    """The index keys LOOKUP tries for `key` in `table`."""
+    keys = {plain(key)} | ({normalize(key)} if table == "entities" else set())
+    return sorted(k for k in keys if k)
 
 
 def mention_keys(table: str, record: BaseModel) -> set[str]:

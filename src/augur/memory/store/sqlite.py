@@ -228,9 +228,10 @@ class SQLiteStore(Store):
         tables = [table] if table else list(TEXT_FTS)
         out = []
         for t in tables:
+            keys = R.lookup_keys(key, t)
             ids = [r[0] for r in self.conn.execute(
-                "SELECT id FROM rem_aliases WHERE key=? AND tbl=? UNION "
-                f"SELECT id FROM {t} WHERE id=?", (normalize(key), t, key))]
+                f"SELECT id FROM rem_aliases WHERE key IN ({', '.join('?' * len(keys))}) "
+                f"AND tbl=? UNION SELECT id FROM {t} WHERE id=?", (*keys, t, key))]
             for rid in sorted(set(ids)):
                 rec = self.get(t, rid)
                 if rec is not None:
