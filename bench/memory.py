@@ -10,10 +10,13 @@ resources/s), in the same run; `ratio` is ingest over raw (target >= 0.7).
 latency: for each store and size, p50/p99 in ms over --runs calls of LOOKUP (ids and
 names), FUZZY (names with two letters changed), SEARCH (the labelled requests;
 the query's embedding included) and TRAVERSE depth 2, through the executor as a user
-calls it. The corpus is the memory of --people simulated people (42, 43, ...; 90
-days each); past their resources, the same texts again under fresh ids (said in
-`corpus`): latency depends on the count, and all-MiniLM-L6-v2 embeds 10 to 25
-texts/s on these two cores, so 100k distinct texts would take hours. Vectors are
+calls it, and SEARCH_store_only (the same requests, embedded beforehand); for SQLite
+also `vector_index`: the share of the exact top 50 its vector index finds, and the
+query embedding's own latency. The corpus is the memory of --people simulated
+people (42, 43, ...; 90 days each); past their resources, the same texts again
+under fresh ids (said in `corpus`): latency depends on the count, and
+all-MiniLM-L6-v2 embeds 10 to 25 texts/s on these two cores, so 100k distinct
+texts would take hours. Vectors are
 embedded once and cached under $AUGUR_CACHE (default ~/.cache/augur).
 
 recall: recall@10 on --queries labelled requests (augur.memory.world.world_queries:
@@ -79,7 +82,9 @@ def _corpus(size: int, batches):
     fresh ids past the distinct ones."""
     from augur.memory.model import MemoryBatch
 
-    distinct = [r for b in batches for r in b.resources]
+    # Each simulated world numbers its own records (both have a pr-33): keep the first
+    # of an id, or the store would fold them into one row and hold fewer than `size`.
+    distinct = list({r.id: r for b in batches for r in b.resources}.values())
     resources = list(distinct[:size])
     copy = 0
     while len(resources) < size:
@@ -117,7 +122,19 @@ def _misspell(name: str, rng: random.Random) -> str:
     return "".join(chars)
 
 
+class Precomputed:
+    """An embedder that answers from vectors made beforehand."""
+
+    def __init__(self, embedder, texts: list[str]) -> None:
+        texts = list(dict.fromkeys(texts))
+        self.known = dict(zip(texts, embedder.embed(texts), strict=True))
+
+    def embed_one(self, text: str) -> np.ndarray:
+        return self.known[text]
+
+
 def _latency(ex, batch, queries, runs: int, seed: int) -> dict:
+    from augur.memory.executor import Executor
     from augur.memory.query import FuzzyQuery, LookupQuery, SearchQuery, TraverseQuery
 
     rng = random.Random(seed)
@@ -131,18 +148,49 @@ def _latency(ex, batch, queries, runs: int, seed: int) -> dict:
         "SEARCH": lambda: SearchQuery(query_text=rng.choice(queries).text),
         "TRAVERSE": lambda: TraverseQuery(key=rng.choice(linked), depth=2),
     }
+    # SEARCH again with each request's embedding made beforehand: the store's share of
+    # SEARCH, beside the whole (the query embedding alone is ~11-18 ms on two cores).
+    known = Precomputed(ex.embedder, [q.text for q in queries])
+    store_only = Executor(ex.store, known, ex.cfg)
+    make["SEARCH_store_only"] = make["SEARCH"]
     out = {}
-    for op in OPS:
+    for op in (*OPS, "SEARCH_store_only"):
+        run = store_only.run if op == "SEARCH_store_only" else ex.run
         for _ in range(5):
-            ex.run(make[op]())  # warm caches (the vector matrix, prepared statements)
+            run(make[op]())  # warm caches (the vector matrix, prepared statements)
         times = []
         for _ in range(runs):
             q = make[op]()
             t0 = time.perf_counter()
-            ex.run(q)
+            run(q)
             times.append((time.perf_counter() - t0) * 1000)
         out[op] = _pct(times)
     return out
+
+
+def _vector_recall(ids, vecs, batch, embedder, queries, k: int = 50) -> dict:
+    """How much of the exact top `k` (by cosine) the SQLite store's vector index finds,
+    over the labelled requests; and the query embedding's own latency, the part of
+    SEARCH no store can remove."""
+    from augur.memory.store.vector_index import VectorIndex
+
+    n = len(batch.resources)
+    index = VectorIndex(ids[:n], vecs[:n])
+    qv = embedder.embed([q.text for q in queries[:100]])
+    found = []
+    for q in qv:
+        exact_kth = np.sort(vecs[:n] @ q)[-k]
+        got = index.search(q, k)
+        # By score, not id: the corpus repeats texts, so tied rows are interchangeable.
+        found.append(np.mean([s >= exact_kth - 1e-6 for _, s in got]))
+    times = []
+    for q in queries[:100]:
+        t0 = time.perf_counter()
+        embedder.embed_one(q.text)
+        times.append((time.perf_counter() - t0) * 1000)
+    return {"mode": "projected" if index.projected is not None else "exact",
+            f"recall_at_{k}_vs_exact": round(float(np.mean(found)), 4),
+            "query_embed": _pct(times)}
 
 
 def _recall(store, embedder, queries, k: int = 10) -> dict:
@@ -248,6 +296,8 @@ def main() -> None:
                 ex = Executor(store, embedder)
                 lat = _latency(ex, batch, queries, args.runs, seed=size)
                 lat["build_s"] = round(build, 1)
+                if kind == "sqlite":
+                    lat["vector_index"] = _vector_recall(ids, vecs, batch, embedder, queries)
                 report["latency"].setdefault(kind, {})[str(size)] = lat
                 store.close()
     finally:

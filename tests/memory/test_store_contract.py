@@ -218,6 +218,27 @@ def test_edges_by_type_and_time(store):
     assert store.edges([], [], None) == []
 
 
+def test_edges_per_node_keeps_the_strongest_then_newest_each_way(store):
+    # A hub with five leaving edges and two entering ones; a second node with one.
+    out = [edge("hub", f"r{i}", score=s, valid_at=day(d))
+           for i, (s, d) in enumerate([(0.2, 1), (0.9, 1), (0.9, 3), (0.5, 2), (0.9, 3)])]
+    into = [edge("p1", "hub", "AUTHORED", score=1.0), edge("p2", "hub", "AUTHORED", score=0.1)]
+    closed = edge("hub", "old", score=1.0, invalid_at=day(2))
+    store.add(MemoryBatch(edges=[*out, *into, closed, edge("solo", "r9", score=0.3)]))
+    pairs = lambda rows: sorted((e["from_id"], e["to_id"]) for e in rows)  # noqa: E731
+    # Leaving: 0.9 on day 3 twice (r2 before r4 by id), then 0.9 on day 1 (r1).
+    assert pairs(store.edges(["hub"], [], None, per_node=3)) == [
+        ("hub", "r1"), ("hub", "r2"), ("hub", "r4"), ("p1", "hub"), ("p2", "hub")]
+    assert pairs(store.edges(["hub", "solo"], [], None, light=True, per_node=1)) == [
+        ("hub", "r2"), ("p1", "hub"), ("solo", "r9")]
+    # The closed edge is not counted against the limit, and the type filter applies
+    # before it.
+    assert pairs(store.edges(["hub"], ["AUTHORED"], None, per_node=1)) == [("p1", "hub")]
+    assert pairs(store.edges(["hub"], [], day(1), per_node=1)) == [("hub", "old"),
+                                                                    ("p1", "hub")]
+    assert len(store.edges(["hub"], [], None, per_node=None)) == 7
+
+
 def test_a_contradicting_fact_closes_the_old_one(store):
     store.add(MemoryBatch(facts=[fact("f1", "backend engineer", day(1)),
                                  fact("g1", "x", day(1), subject="bob")]))

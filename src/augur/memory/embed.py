@@ -12,6 +12,7 @@ sentence-transformers does for this model, without needing that package.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +49,12 @@ class Embedder:
     def __init__(self, cfg: EmbedConfig | None = None) -> None:
         self.cfg = cfg or EmbedConfig()
         self._model = None
+        self._forward = None  # LeanBert over the model's weights, or the model itself
         self._tokenizer = None
+        # A fast tokenizer raises "Already borrowed" when two threads use it at once
+        # (service requests, the search worker): one batch at a time through it. The
+        # forward pass is not locked, so a query is not stuck behind a bulk ingest.
+        self._lock = threading.Lock()
         self.dim = 384
 
     @property
@@ -68,6 +74,8 @@ class Embedder:
         import torch
         from transformers import AutoModel, AutoTokenizer
 
+        from augur.memory.bert import LeanBert
+
         if self.cfg.threads is not None:
             torch.set_num_threads(self.cfg.threads)
         try:
@@ -76,12 +84,19 @@ class Embedder:
         except (OSError, ValueError) as e:
             raise EmbedderError(f"embedding model folder {path}: cannot load it ({e})") from None
         self.dim = int(self._model.config.hidden_size)
+        try:
+            self._forward = LeanBert(self._model)
+        except ValueError:  # an architecture LeanBert does not cover: transformers' own pass
+            model = self._model
+            self._forward = lambda ids, mask: model(input_ids=ids,
+                                                    attention_mask=mask).last_hidden_state
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """(len(texts), dim) float32 unit rows."""
         import torch
 
-        self._load()
+        with self._lock:
+            self._load()
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         # Similar lengths batch together, so little compute goes to padding.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
@@ -89,9 +104,11 @@ class Embedder:
         with torch.inference_mode():
             for start in range(0, len(order), bs):
                 idx = order[start:start + bs]
-                enc = self._tokenizer([texts[i] for i in idx], padding=True, truncation=True,
-                                      max_length=self.cfg.max_tokens, return_tensors="pt")
-                hidden = self._model(**enc).last_hidden_state  # (B, T, C)
+                with self._lock:
+                    enc = self._tokenizer([texts[i] for i in idx], padding=True,
+                                          truncation=True, max_length=self.cfg.max_tokens,
+                                          return_tensors="pt")
+                hidden = self._forward(enc["input_ids"], enc["attention_mask"])  # (B, T, C)
                 mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)  # (B, T, 1)
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)  # (B, C)
                 pooled = torch.nn.functional.normalize(pooled, dim=-1)

@@ -103,10 +103,12 @@ class Store(ABC):
 
     @abstractmethod
     def edges(self, ids: list[str], edge_types: list[str], as_of: datetime | None,
-              light: bool = False) -> list[dict[str, Any]]:
+              light: bool = False, per_node: int | None = None) -> list[dict[str, Any]]:
         """Edges leaving or entering any of `ids`, of these types (all if empty), valid
         at `as_of` (valid_at <= as_of < invalid_at; only open edges if None). `light`:
-        only the LIGHT_EDGE fields, unconverted (a hub has thousands of edges)."""
+        only the LIGHT_EDGE fields, unconverted (a hub has thousands of edges).
+        `per_node`: at most this many leaving and this many entering each of `ids`, the
+        highest score first, then the newest valid_at (None: all of them)."""
 
     @abstractmethod
     def facts(self, subject: str | None = None, as_of: datetime | None = None

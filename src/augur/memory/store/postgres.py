@@ -72,7 +72,11 @@ CREATE TABLE IF NOT EXISTS rem_mentions(key {T} NOT NULL, tbl {T} NOT NULL, id {
   at {T}, PRIMARY KEY(key, tbl, id) INCLUDE (at));
 CREATE TABLE IF NOT EXISTS rem_terms(tbl {T} NOT NULL, lexeme {T} NOT NULL,
   df BIGINT NOT NULL, PRIMARY KEY(tbl, lexeme));
-CREATE INDEX IF NOT EXISTS edges_to ON edges(to_id);
+DROP INDEX IF EXISTS edges_to;
+CREATE INDEX IF NOT EXISTS edges_from_rank ON edges(from_id, score DESC, valid_at DESC, to_id,
+  type);
+CREATE INDEX IF NOT EXISTS edges_to_rank ON edges(to_id, score DESC, valid_at DESC, from_id,
+  type);
 CREATE INDEX IF NOT EXISTS facts_subject ON facts(subject, predicate);
 CREATE INDEX IF NOT EXISTS resources_created ON resources(created_at);
 CREATE INDEX IF NOT EXISTS resources_project ON resources(project);
@@ -445,18 +449,33 @@ class PostgresStore(Store):
         return scored[:limit]
 
     def edges(self, ids: list[str], edge_types: list[str], as_of: datetime | None,
-              light: bool = False) -> list[dict[str, Any]]:
+              light: bool = False, per_node: int | None = None) -> list[dict[str, Any]]:
         if not ids:
             return []
-        where, params = ["(from_id = ANY(%s) OR to_id = ANY(%s))"], [ids, ids]
+        cond, cparams = ["TRUE"], []
         if edge_types:
-            where.append("type = ANY(%s)")
-            params.append(edge_types)
+            cond.append("type = ANY(%s)")
+            cparams.append(edge_types)
         if as_of is None:
-            where.append("invalid_at IS NULL")
+            cond.append("invalid_at IS NULL")
         else:
-            where.append("valid_at <= %s AND (invalid_at IS NULL OR invalid_at > %s)")
-            params += [R.iso(as_of)] * 2
+            cond.append("valid_at <= %s AND (invalid_at IS NULL OR invalid_at > %s)")
+            cparams += [R.iso(as_of)] * 2
+        where, params = [*cond], [*cparams]
+        if per_node is None:
+            where.append("(from_id = ANY(%s) OR to_id = ANY(%s))")
+            params += [ids, ids]
+        else:
+            # Each record's strongest, newest `per_node` edges each way, read in index
+            # order through a LATERAL LIMIT: a hub's thousands of edges are never read.
+            # Scores are never NULL (Edge requires one), so DESC's NULLs-first is moot.
+            sides = [f"SELECT e.from_id, e.to_id, e.type FROM unnest(%s::text[]) n(id) "
+                     f"CROSS JOIN LATERAL (SELECT from_id, to_id, type FROM edges WHERE "
+                     f"{side} = n.id AND {' AND '.join(cond)} ORDER BY score DESC, "
+                     f"valid_at DESC, {other}, type LIMIT %s) e"
+                     for side, other in (("from_id", "to_id"), ("to_id", "from_id"))]
+            where.append(f"(from_id, to_id, type) IN ({' UNION '.join(sides)})")
+            params += [ids, *cparams, per_node, ids, *cparams, per_node]
         order = " ORDER BY from_id, to_id, type"
         if light:
             cur = self.conn.execute(f"SELECT {', '.join(LIGHT_EDGE)} FROM edges WHERE "

@@ -2,11 +2,12 @@
 
 - BM25 from FTS5 (porter stemming) over name and content, one FTS table per text table
   sharing the record's rowid;
-- FUZZY from an FTS5 trigram index over names for candidates, re-scored with
+- FUZZY from an in-memory trigram index over names (trigram_index.py), scored with
   pg_trgm's similarity so both stores agree;
 - vectors as float32 blobs, searched with numpy over a matrix held in memory (loaded
-  on the first vector search, extended on add): at 100k x 384 a matrix-vector product
-  is a few milliseconds on two cores, and Python's sqlite3 here cannot load sqlite-vec;
+  on the first vector search, dropped when the table changes), exactly below 20k rows
+  and through a principal-directions prefilter above (vector_index.py); Python's
+  sqlite3 here cannot load sqlite-vec;
 - sandboxed SELECTs on a second, read-only connection with an authorizer that denies
   everything but reads of the REM tables, and a progress handler as the time limit.
 
@@ -30,6 +31,8 @@ from augur.memory.model import MemoryBatch
 from augur.memory.store import rows as R
 from augur.memory.store.base import LIGHT_EDGE, AddResult, Filters, Scored, Store, StoreError
 from augur.memory.store.rows import DEFAULT_DIM, TEXT_FTS, check_table, fts_query
+from augur.memory.store.trigram_index import TrigramIndex
+from augur.memory.store.vector_index import VectorIndex, VectorIndexConfig
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -53,7 +56,11 @@ CREATE TABLE IF NOT EXISTS rem_mentions(key TEXT NOT NULL, tbl TEXT NOT NULL, id
   PRIMARY KEY(key, tbl, id));
 CREATE TABLE IF NOT EXISTS rem_vectors(tbl TEXT NOT NULL, id TEXT NOT NULL, vec BLOB NOT NULL,
   PRIMARY KEY(tbl, id));
-CREATE INDEX IF NOT EXISTS edges_to ON edges(to_id);
+DROP INDEX IF EXISTS edges_to;
+CREATE INDEX IF NOT EXISTS edges_from_rank ON edges(from_id, score DESC, valid_at DESC, to_id,
+  type);
+CREATE INDEX IF NOT EXISTS edges_to_rank ON edges(to_id, score DESC, valid_at DESC, from_id,
+  type);
 CREATE INDEX IF NOT EXISTS facts_subject ON facts(subject, predicate);
 CREATE INDEX IF NOT EXISTS resources_created ON resources(created_at);
 CREATE INDEX IF NOT EXISTS moments_start ON moments(starts_at);
@@ -61,7 +68,7 @@ CREATE INDEX IF NOT EXISTS mentions_id ON rem_mentions(tbl, id);
 CREATE INDEX IF NOT EXISTS aliases_id ON rem_aliases(tbl, id);
 """
 SANDBOX_TABLES = frozenset(R.COLUMNS)
-MATCH_BUDGET = 4000  # documents a BM25, FUZZY or entity candidate query may touch
+MATCH_BUDGET = 4000  # documents a BM25 or entity candidate query may touch
 # Words too common to rank by, left out of BM25 queries.
 STOP = frozenset((
     "a", "an", "and", "are", "as", "at", "be", "by", "did", "do", "for", "from", "had",
@@ -71,8 +78,10 @@ STOP = frozenset((
 
 
 class SQLiteStore(Store):
-    def __init__(self, path: str | Path, dim: int = DEFAULT_DIM) -> None:
+    def __init__(self, path: str | Path, dim: int = DEFAULT_DIM,
+                 vector_cfg: VectorIndexConfig | None = None) -> None:
         self.path = Path(path)
+        self.vector_cfg = vector_cfg or VectorIndexConfig()
         if self.path.is_dir():
             raise StoreError(f"memory store {self.path}: is a folder; name a file such as "
                              f"{self.path / 'memory.db'}")
@@ -86,14 +95,22 @@ class SQLiteStore(Store):
             for table, cols in TEXT_FTS.items():
                 self.conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS fts_{table} USING "
                                   f"fts5({', '.join(cols)}, tokenize='porter unicode61')")
-                self.conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS tri_{table} USING "
-                                  "fts5(name, tokenize='trigram')")
+                # Stores written before FUZZY moved to TrigramIndex kept an FTS5 trigram
+                # table per text table; nothing reads it any more.
+                self.conn.execute(f"DROP TABLE IF EXISTS tri_{table}")
         except sqlite3.DatabaseError as e:
             raise StoreError(f"memory store {self.path}: cannot open it as SQLite ({e}); "
                              "is it a REM store file?") from None
         self.dim = self._check_dim(dim)
         self._ro: sqlite3.Connection | None = None
-        self._matrix: dict[str, tuple[list[str], np.ndarray] | None] = {}
+        # Read caches, dropped when this connection writes a table and when another
+        # connection commits (PRAGMA data_version moves): a service stays right while
+        # `augur memory ingest` writes the same file.
+        self._matrix: dict[str, VectorIndex] = {}
+        self._names: dict[str, TrigramIndex] = {}
+        # (fts table, term) or (table, mention key) -> documents
+        self._df: dict[tuple[str, str], int] = {}
+        self._version = self.conn.execute("PRAGMA data_version").fetchone()[0]
 
     def _check_dim(self, dim: int) -> int:
         row = self.conn.execute("SELECT value FROM meta WHERE key='dim'").fetchone()
@@ -122,9 +139,12 @@ class SQLiteStore(Store):
             for fact in batch.facts:
                 self._add_fact(fact, result)
             c.execute("COMMIT")
+            self._df.clear()
         except BaseException:
             c.execute("ROLLBACK")
             self._matrix.clear()
+            self._names.clear()
+            self._df.clear()
             raise
         return result
 
@@ -141,8 +161,7 @@ class SQLiteStore(Store):
                   f"ON CONFLICT(id) DO UPDATE SET {sets}", row)
         rowid = c.execute(f"SELECT rowid FROM {table} WHERE id=?", (rec.id,)).fetchone()[0]
         if old is not None:
-            for idx in ("fts", "tri"):
-                c.execute(f"DELETE FROM {idx}_{table} WHERE rowid=?", (rowid,))
+            c.execute(f"DELETE FROM fts_{table} WHERE rowid=?", (rowid,))
             for side in ("rem_aliases", "rem_mentions"):
                 c.execute(f"DELETE FROM {side} WHERE tbl=? AND id=?", (table, rec.id))
         first, second = TEXT_FTS[table]
@@ -152,7 +171,7 @@ class SQLiteStore(Store):
             body = f"{rec.summary}\n{rec.content}"
         c.execute(f"INSERT INTO fts_{table}(rowid, {first}, {second}) VALUES(?, ?, ?)",
                   (rowid, rec.name, body))
-        c.execute(f"INSERT INTO tri_{table}(rowid, name) VALUES(?, ?)", (rowid, rec.name))
+        self._names.pop(table, None)
         c.executemany("INSERT OR IGNORE INTO rem_aliases VALUES(?, ?, ?)",
                       [(k, table, rec.id) for k in R.alias_keys(table, rec)])
         c.executemany("INSERT OR IGNORE INTO rem_mentions VALUES(?, ?, ?)",
@@ -259,8 +278,15 @@ class SQLiteStore(Store):
         resources one common word costs tens of milliseconds, and it adds little to the
         ranking (a low IDF). Counting a term's documents costs about 0.1 ms per 1,000."""
         terms = [t for t in dict.fromkeys(terms) if t and t.strip('"').lower() not in STOP]
-        df = {t: self.conn.execute(f"SELECT count(*) FROM {index} WHERE {index} MATCH ?",
-                                   (t,)).fetchone()[0] for t in terms}
+        self._fresh()
+        df = {}
+        for t in terms:
+            # Counts are cached until the store changes: the costly ones are the common
+            # words, and those are the ones every request repeats.
+            if (index, t) not in self._df:
+                self._df[(index, t)] = self.conn.execute(
+                    f"SELECT count(*) FROM {index} WHERE {index} MATCH ?", (t,)).fetchone()[0]
+            df[t] = self._df[(index, t)]
         kept, total = [], 0
         for t in sorted(terms, key=lambda t: (df[t], t)):
             if kept and total + df[t] > MATCH_BUDGET:
@@ -271,32 +297,38 @@ class SQLiteStore(Store):
 
     def vector(self, vec: np.ndarray, table: str, filters: Filters, limit: int) -> Scored:
         check_table(table, text=True)
-        ids, matrix = self._vectors(table)
-        if not ids:
+        index = self._vectors(table)
+        if not len(index):
             return []
         q = np.frombuffer(self._blob(vec), dtype=np.float32)
-        scores = matrix @ q  # (N,)
+        mask = None
         if not filters.empty():
             where, params = self._filter_sql(table, filters, "t")
             allowed = {r[0] for r in self.conn.execute(
                 f"SELECT t.id FROM {table} t WHERE {where}", params)}
-            mask = np.fromiter((i in allowed for i in ids), dtype=bool, count=len(ids))
-            scores = np.where(mask, scores, -np.inf)
-        k = min(limit, len(ids))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(ids[i], float(scores[i])) for i in top if np.isfinite(scores[i])]
+            mask = np.fromiter((i in allowed for i in index.ids), dtype=bool,
+                               count=len(index))
+        return index.search(q, limit, mask)
 
-    def _vectors(self, table: str) -> tuple[list[str], np.ndarray]:
+    def _fresh(self) -> None:
+        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._version:
+            self._version = version
+            self._matrix.clear()
+            self._names.clear()
+            self._df.clear()
+
+    def _vectors(self, table: str) -> VectorIndex:
+        self._fresh()
         cached = self._matrix.get(table)
         if cached is None:
             rows = self.conn.execute("SELECT id, vec FROM rem_vectors WHERE tbl=? ORDER BY id",
                                      (table,)).fetchall()
-            ids = [r[0] for r in rows]
             matrix = (np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
                       .reshape(len(rows), self.dim) if rows
                       else np.zeros((0, self.dim), np.float32))
-            cached = self._matrix[table] = (ids, matrix)
+            cached = self._matrix[table] = VectorIndex([r[0] for r in rows], matrix,
+                                                       self.vector_cfg)
         return cached
 
     def mentioning(self, entity_ids: list[str], table: str, filters: Filters,
@@ -305,9 +337,7 @@ class SQLiteStore(Store):
         keys = sorted({normalize(e) for e in entity_ids if normalize(e)})
         # A hub (the person's own project, named by half the memory) says little about
         # which record is meant and costs a group-by over all of them: leave it out.
-        keys = [k for k in keys if self.conn.execute(
-            "SELECT count(*) FROM rem_mentions WHERE key=? AND tbl=?", (k, table)
-        ).fetchone()[0] <= MATCH_BUDGET]
+        keys = [k for k in keys if self._mention_count(k, table) <= MATCH_BUDGET]
         if not keys or table == "entities":
             return []
         where, params = self._filter_sql(table, filters, "t")
@@ -319,45 +349,70 @@ class SQLiteStore(Store):
             f"ORDER BY n DESC, t.{tcol} DESC, t.id LIMIT ?", (table, *keys, *params, limit))
         return [(r[0], float(r[1])) for r in cur.fetchall()]
 
+    def _mention_count(self, key: str, table: str) -> int:
+        self._fresh()
+        if (table, key) not in self._df:  # cached as the FTS counts are
+            self._df[(table, key)] = self.conn.execute(
+                "SELECT count(*) FROM rem_mentions WHERE key=? AND tbl=?", (key, table)
+            ).fetchone()[0]
+        return self._df[(table, key)]
+
     def fuzzy(self, text: str, table: str, threshold: float, limit: int) -> Scored:
         check_table(table, text=True)
-        grams = sorted({g.strip() for g in R.trigrams(text) if len(g.strip()) == 3})
-        grams = self._selective(f"tri_{table}", ['"' + g.replace('"', '""') + '"'
-                                                 for g in grams])
-        if not grams:
-            return []
-        cur = self.conn.execute(
-            f"SELECT t.id, t.name FROM tri_{table} JOIN {table} t ON t.rowid = tri_{table}.rowid"
-            f" WHERE tri_{table} MATCH ? ORDER BY bm25(tri_{table}) LIMIT 400",
-            (" OR ".join(grams),))
-        scored = [(rid, R.similarity(text, name)) for rid, name in cur.fetchall()]
-        scored = [(rid, s) for rid, s in scored if s >= threshold]
-        scored.sort(key=lambda x: (-x[1], x[0]))
-        return scored[:limit]
+        self._fresh()
+        index = self._names.get(table)
+        if index is None:
+            rows = self.conn.execute(f"SELECT id, name FROM {table} ORDER BY id").fetchall()
+            index = self._names[table] = TrigramIndex([r[0] for r in rows],
+                                                      [r[1] for r in rows])
+        return index.search(text, threshold, limit)
 
     def edges(self, ids: list[str], edge_types: list[str], as_of: datetime | None,
-              light: bool = False) -> list[dict[str, Any]]:
+              light: bool = False, per_node: int | None = None) -> list[dict[str, Any]]:
         if not ids:
             return []
-        marks = ", ".join("?" * len(ids))
-        # Two indexed lookups, not one OR that would scan every edge.
-        where = [f"rowid IN (SELECT rowid FROM edges WHERE from_id IN ({marks}) UNION "
-                 f"SELECT rowid FROM edges WHERE to_id IN ({marks}))"]
-        params: list = [*ids, *ids]
+        cond, cparams = ["1"], []
         if edge_types:
-            where.append(f"type IN ({', '.join('?' * len(edge_types))})")
-            params += edge_types
+            cond.append(f"type IN ({', '.join('?' * len(edge_types))})")
+            cparams += edge_types
         if as_of is None:
-            where.append("invalid_at IS NULL")
+            cond.append("invalid_at IS NULL")
         else:
-            where.append("valid_at <= ? AND (invalid_at IS NULL OR invalid_at > ?)")
-            params += [R.iso(as_of)] * 2
+            cond.append("valid_at <= ? AND (invalid_at IS NULL OR invalid_at > ?)")
+            cparams += [R.iso(as_of)] * 2
+        rowids: set[int] = set()
+        if per_node is None:
+            # Two indexed lookups, not one OR that would scan every edge.
+            marks = ", ".join("?" * len(ids))
+            sql = (f"SELECT rowid FROM edges WHERE from_id IN ({marks}) AND {' AND '.join(cond)}"
+                   f" UNION SELECT rowid FROM edges WHERE to_id IN ({marks}) AND "
+                   f"{' AND '.join(cond)}")
+            rowids.update(r[0] for r in self.conn.execute(sql, (*ids, *cparams, *ids,
+                                                                 *cparams)))
+        else:
+            # Each record's strongest, newest `per_node` edges each way, read in index
+            # order: a hub's thousands of edges are never read (one compound SELECT
+            # per 200 records; SQLite allows 500 terms).
+            one = ("SELECT * FROM (SELECT rowid FROM edges WHERE {side} = ? AND "
+                   + " AND ".join(cond)
+                   + " ORDER BY score DESC, valid_at DESC, {other}, type LIMIT ?)")
+            terms = [(one.format(side=side, other=other), (i, *cparams, per_node))
+                     for i in ids for side, other in (("from_id", "to_id"),
+                                                      ("to_id", "from_id"))]
+            for start in range(0, len(terms), 200):
+                chunk = terms[start:start + 200]
+                sql = " UNION ALL ".join(t for t, _ in chunk)
+                rowids.update(r[0] for r in self.conn.execute(
+                    sql, tuple(p for _, ps in chunk for p in ps)))
+        if not rowids:
+            return []
+        where = f"rowid IN ({', '.join(str(r) for r in sorted(rowids))})"
         order = " ORDER BY from_id, to_id, type"
         if light:
             cur = self.conn.execute(f"SELECT {', '.join(LIGHT_EDGE)} FROM edges WHERE "
-                                    + " AND ".join(where) + order, tuple(params))
+                                    + where + order)
             return [dict(zip(LIGHT_EDGE, r, strict=True)) for r in cur.fetchall()]
-        return self._rows("edges", " AND ".join(where) + order, tuple(params))
+        return self._rows("edges", where + order, ())
 
     def facts(self, subject: str | None = None, as_of: datetime | None = None
               ) -> list[dict[str, Any]]:
