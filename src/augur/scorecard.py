@@ -46,7 +46,7 @@ def run_harness(args: argparse.Namespace) -> int:
         print(f"harness v{C.HARNESS_VERSION}: code and eval data match the manifest")
         return 0
     manifest = seal(Path("CHANGELOG.md"))
-    print(f"sealed harness v{manifest['harness_version']}: {len(manifest['code'])} code files, "
+    print(f"sealed harness v{manifest['version']}: {len(manifest['code'])} code files, "
           f"{len(manifest['data'])} data files")
     return 0
 

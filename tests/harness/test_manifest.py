@@ -18,13 +18,13 @@ def harness_copy(tmp_path):
 
 def test_the_shipped_harness_matches_its_manifest():
     manifest = M.verify_code()
-    assert manifest["harness_version"] == C.HARNESS_VERSION
+    assert manifest["version"] == C.HARNESS_VERSION
     assert {"baseline_train", "temporal", "cold_start"} == set(manifest["data"])
     assert "metrics.py" in manifest["code"] and "constants.py" in manifest["code"]
 
 
 def test_an_intact_copy_verifies(harness_copy):
-    assert M.verify_code(harness_copy)["harness_version"] == C.HARNESS_VERSION
+    assert M.verify_code(harness_copy)["version"] == C.HARNESS_VERSION
 
 
 def test_a_modified_metric_file_is_named(harness_copy):

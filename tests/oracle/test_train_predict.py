@@ -8,6 +8,7 @@ import warnings
 import pytest
 import torch
 
+from augur.harness.constants import HARNESS_VERSION
 from augur.oracle.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from augur.oracle.config import OracleConfig, TrainConfig
 from augur.oracle.predictor import Oracle
@@ -33,7 +34,7 @@ def test_same_seed_same_data_gives_the_same_checkpoint(tmp_path):
 
 def test_checkpoint_holds_config_vocab_and_harness_version(tiny_checkpoint):
     doc = json.loads((tiny_checkpoint / "config.json").read_text())
-    assert doc["harness_version"] == "1" and len(doc["vocab"]["actions"]) == 50
+    assert doc["harness_version"] == HARNESS_VERSION and len(doc["vocab"]["actions"]) == 50
     assert doc["summary"]["epochs_run"] >= 1
     temps = load_checkpoint(tiny_checkpoint)[0].temperature
     assert (temps > 0).all() and not torch.equal(temps, torch.ones(3))  # fitted

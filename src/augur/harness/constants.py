@@ -5,7 +5,7 @@ amendment: bump HARNESS_VERSION, add a CHANGELOG entry that names the new
 version and why, then `augur harness seal` to write the new manifest.
 """
 
-HARNESS_VERSION = "1"
+HARNESS_VERSION = "2"
 
 # Synthetic world. The training range of persona 42 is its first TRAIN_DAYS days
 # (`augur data synth --days 730 --seed 42`); the temporal hold-out is the

@@ -17,6 +17,7 @@ from pathlib import Path
 from augur.events.io import group_streams, read_jsonl, write_jsonl
 from augur.events.schema import Event
 from augur.events.vocab import ACTIONS
+from augur.frozen import file_sha256
 from augur.harness import constants as C
 
 
@@ -54,14 +55,6 @@ def _simulator_fingerprint() -> str:
     for p in sorted(Path(augur.events.__file__).parent.glob("*.py")):
         h.update(p.name.encode() + b"\0" + p.read_bytes())
     return h.hexdigest()[:16]
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def synthetic_files(progress: bool = False) -> dict[str, Path]:
@@ -113,17 +106,10 @@ def synthetic_eval_sets(checksums: dict[str, str], progress: bool = False) -> li
 
 
 def verify_data(actual: dict[str, str], expected: dict[str, str]) -> None:
-    from augur.harness.manifest import HarnessChangedError
+    from augur.frozen import verify_data as verify
+    from augur.harness.manifest import HARNESS
 
-    changed = [n for n in expected if actual.get(n) != expected[n]]
-    if changed:
-        detail = "; ".join(f"{n}: sha256 {actual.get(n, 'missing')[:12]} but the manifest "
-                           f"says {expected[n][:12]}" for n in changed)
-        raise HarnessChangedError(
-            f"the harness eval data changed ({detail}). The simulator or its constants no "
-            "longer produce the frozen eval sets. If this is deliberate, it is an amendment: "
-            f"bump HARNESS_VERSION (now {C.HARNESS_VERSION}), add a CHANGELOG entry, then run "
-            f"`augur harness seal`. If not, revert the change. (Cache: {cache_dir()})")
+    verify(HARNESS, actual, expected, f"cache: {cache_dir()}")
 
 
 def imported_eval_set(path: Path) -> EvalSet:

@@ -6,6 +6,9 @@
     augur memory query 'SEARCH "ci failure" IN resources LIMIT 5' [--json]
     augur memory stats
     augur memory export --out memory.jsonl
+    augur memory eval --task query --model retrieval   (REM tasks: see tasks/cli.py)
+    augur memory compare --models search-all retrieval llamacpp
+    augur memory tasks verify | seal
 
 --store takes a SQLite file (default data/memory.db) or a postgresql:// URL.
 """
@@ -22,7 +25,8 @@ DEFAULT_STORE = "data/memory.db"
 
 
 def add_memory_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    mem = subparsers.add_parser("memory", help="REM memory: ingest, query, stats, export",
+    mem = subparsers.add_parser("memory", help="REM memory: ingest, query, stats, export, "
+                                "task evals",
                                 description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = mem.add_subparsers(dest="memory_command", required=True)
@@ -58,6 +62,10 @@ def add_memory_arguments(subparsers: argparse._SubParsersAction) -> argparse.Arg
     _store_option(ex)
     ex.add_argument("--out", type=Path, default=None, help="file to write (default stdout)")
     ex.set_defaults(func=_cmd_export)
+
+    from augur.memory.tasks.cli import add_task_arguments
+
+    add_task_arguments(sub, _positive)
     return mem
 
 

@@ -1,0 +1,88 @@
+"""The one interface every REM small-model task implements, and the models that answer it.
+
+A task is four things over one pydantic output model:
+
+    task.examples(split)            labelled examples from the frozen task harness
+    task.prompt(input, shots)       chat messages for an LLM (shots: worked examples)
+    task.parse(text)                the model's text -> a validated output (TaskParseError)
+    task.score(predictions, gold)   the task's metrics (the frozen harness's functions)
+
+`task.output_model` validates every answer and also gives the LLM its grammar
+(`output_model.model_json_schema()`, which llama.cpp turns into a GBNF grammar), so
+what the grammar allows and what the parser accepts cannot drift apart.
+
+A model is anything with `name` and `predict(input) -> Prediction`: a retrieval
+baseline, a fast path, an LLM with or without an adapter, an endpoint. The task
+harness calls every model the same way and times each call.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from augur.errors import AugurError
+from augur.llm.backend import Message
+from augur.llm.structured import extract_json
+
+Out = TypeVar("Out", bound=BaseModel)
+
+
+class TaskParseError(AugurError, ValueError):
+    """A model's text is not a valid output of the task; says which field and why."""
+
+
+@dataclass
+class Prediction:
+    """One model answer: the validated output, or the error that stopped it."""
+
+    output: Any | None  # the task's output model instance; None when invalid
+    text: str = ""  # what the model wrote (for an LLM) or a short trace
+    error: str = ""  # why the answer is invalid ("" when valid)
+    latency_ms: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)  # e.g. tokens, the neighbour used
+
+    @property
+    def valid(self) -> bool:
+        return self.output is not None and not self.error
+
+
+class TaskModel(Protocol):
+    name: str
+
+    def predict(self, text: str) -> Prediction: ...
+
+
+class Task(ABC, Generic[Out]):
+    name: str
+    output_model: type[Out]
+
+    @abstractmethod
+    def examples(self, split: str) -> list:
+        """The frozen harness's examples of one split."""
+
+    @abstractmethod
+    def prompt(self, text: str, shots: list) -> list[Message]:
+        """Chat messages asking for the output of `text`, with worked examples."""
+
+    def parse(self, text: str) -> Out:
+        """The first JSON object in `text`, validated against output_model."""
+        body = extract_json(text)
+        try:
+            return self.output_model.model_validate_json(body)
+        except ValidationError as e:
+            parts = [f"{'.'.join(map(str, x['loc'])) or '(root)'}: {x['msg']}"
+                     for x in e.errors()[:3]]
+            raise TaskParseError(f"{self.name}: the answer is not a valid "
+                                 f"{self.output_model.__name__} ({'; '.join(parts)}); "
+                                 f"got {text[:160]!r}") from None
+
+    @abstractmethod
+    def score(self, predictions: list[Prediction], examples: list) -> dict[str, Any]:
+        """Metrics of `predictions` (same order as `examples`)."""
+
+    def grammar_schema(self) -> dict[str, Any]:
+        return self.output_model.model_json_schema()

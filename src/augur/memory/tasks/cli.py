@@ -1,0 +1,166 @@
+"""`augur memory eval | compare | tasks`: REM's small-model tasks on the frozen harness.
+
+    augur memory eval --task query --model retrieval [--split test] [--limit 50] [--json]
+    augur memory eval --task query --model llamacpp --shots 4
+    augur memory compare --models search-all retrieval llamacpp --out reports/rem-query
+    augur memory tasks verify          (the task harness's manifest)
+    augur memory tasks seal            (after an amendment: new REM_TASKS_VERSION first)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from augur.memory.tasks.harness.data import QUERY_SPLITS
+
+TASKS = ("query",)
+
+
+def add_task_arguments(sub: argparse._SubParsersAction, positive) -> None:
+    ev = sub.add_parser("eval", help="score one model on a task's frozen split",
+                        description=__doc__,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    _common(ev, positive)
+    ev.add_argument("--model", default="retrieval",
+                    help="search-all, retrieval, or an LLM backend spec: llamacpp[:FILE], "
+                         "transformers[:PATH], openai:URL#MODEL (default retrieval)")
+    ev.add_argument("--json", action="store_true", help="print the report as JSON")
+    ev.add_argument("--predictions", type=Path, default=None,
+                    help="also write each request's answer as JSON lines here")
+    ev.set_defaults(func=_cmd_eval)
+
+    cmp_ = sub.add_parser("compare", help="models x metrics on a split: a table and a chart")
+    _common(cmp_, positive)
+    cmp_.add_argument("--models", nargs="+", default=["search-all", "retrieval"],
+                      help="model names as for eval (default: search-all retrieval)")
+    cmp_.add_argument("--out", type=Path, default=Path("reports/rem-query"),
+                      help="folder for compare.json and compare.png")
+    cmp_.set_defaults(func=_cmd_compare)
+
+    tasks = sub.add_parser("tasks", help="verify or seal the frozen task harness")
+    tsub = tasks.add_subparsers(dest="tasks_command", required=True)
+    tsub.add_parser("verify", help="check the task harness's code and data checksums"
+                    ).set_defaults(func=_cmd_verify)
+    seal = tsub.add_parser("seal", help="write a new manifest (needs a new REM_TASKS_VERSION "
+                                        "and a CHANGELOG entry 'rem-tasks vN')")
+    seal.add_argument("--changelog", type=Path, default=Path("CHANGELOG.md"))
+    seal.set_defaults(func=_cmd_seal)
+
+
+def _common(p: argparse.ArgumentParser, positive) -> None:
+    p.add_argument("--task", choices=TASKS, default="query", help="which task (default query)")
+    p.add_argument("--split", choices=QUERY_SPLITS, default="test",
+                   help="frozen split to score (default test; 'handwritten' is the second test)")
+    p.add_argument("--limit", type=positive("--limit"), default=None,
+                   help="score only the first N examples of the split")
+    p.add_argument("--shots", type=positive("--shots"), default=4,
+                   help="retrieved worked examples in an LLM's prompt (default 4)")
+
+
+def _run(name: str, args) -> tuple[dict, list]:
+    from augur.memory.tasks.harness.evaluate import evaluate_query_model
+    from augur.memory.tasks.query_models import make_query_model
+
+    model = make_query_model(name, shots=args.shots)
+    try:
+        return evaluate_query_model(model, args.split, args.limit)
+    finally:
+        backend = getattr(model, "backend", None)
+        if backend is not None:
+            backend.close()
+
+
+def _cmd_eval(args) -> int:
+    report, preds = _run(args.model, args)
+    if args.predictions is not None:
+        from augur.memory.tasks.harness.data import query_examples
+        from augur.memory.tasks.harness.query_schema import answer_text
+
+        examples = query_examples(args.split)
+        args.predictions.parent.mkdir(parents=True, exist_ok=True)
+        with open(args.predictions, "w") as f:
+            for ex, p in zip(examples, preds, strict=False):
+                f.write(json.dumps({"id": ex.id, "text": ex.text, "gold": ex.query,
+                                    "answer": answer_text(p.output) if p.valid else None,
+                                    "valid": p.valid, "error": p.error,
+                                    "latency_ms": round(p.latency_ms, 3)}) + "\n")
+    if args.json:
+        print(json.dumps(report, indent=1))
+    else:
+        print(_table([report]))
+    return 0
+
+
+METRICS = ("intent_accuracy", "validity", "parameter_accuracy", "exact_match",
+           "execution_success", "execution_accuracy", "refusal_precision", "refusal_recall")
+
+
+def _table(reports: list[dict]) -> str:
+    head = f"{'model':28s} " + " ".join(f"{m.replace('_', ' ')[:11]:>11s}" for m in METRICS)
+    head += f" {'p50 ms':>8s}"
+    lines = [head]
+    for r in reports:
+        cells = " ".join(f"{r[m]:11.3f}" if isinstance(r.get(m), float | int) else f"{'-':>11s}"
+                         for m in METRICS)
+        lines.append(f"{r['model'][:28]:28s} {cells} {r['latency_ms']['p50']:8.1f}")
+    return "\n".join(lines)
+
+
+def _cmd_compare(args) -> int:
+    reports = []
+    for name in args.models:
+        report, _ = _run(name, args)
+        reports.append(report)
+        print(f"{name}: done", file=sys.stderr)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "compare.json").write_text(json.dumps(reports, indent=1) + "\n")
+    _chart(reports, args.out / "compare.png")
+    print(_table(reports))
+    print(f"wrote {args.out / 'compare.json'} and {args.out / 'compare.png'}", file=sys.stderr)
+    return 0
+
+
+def _chart(reports: list[dict], path: Path) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed (pip install -e '.[llm]'): no chart",
+              file=sys.stderr)
+        return
+    fig, ax = plt.subplots(figsize=(10, 4))
+    width = 0.8 / max(1, len(reports))
+    for i, r in enumerate(reports):
+        vals = [r.get(m) or 0.0 for m in METRICS]
+        ax.bar([x + i * width for x in range(len(METRICS))], vals, width, label=r["model"])
+    ax.set_xticks([x + 0.4 - width / 2 for x in range(len(METRICS))],
+                  [m.replace("_", "\n") for m in METRICS], fontsize=8)
+    ax.set_ylim(0, 1)
+    ax.set_title(f"REM task 1 ({reports[0]['split']}, {reports[0]['examples']} requests)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _cmd_verify(args) -> int:
+    from augur.memory.tasks.harness.manifest import verify
+
+    m = verify()
+    print(f"rem-tasks v{m['version']}: {len(m['code'])} code files and {len(m['data'])} "
+          "datasets match the manifest")
+    return 0
+
+
+def _cmd_seal(args) -> int:
+    from augur.memory.tasks.harness.manifest import seal
+
+    m = seal(args.changelog)
+    print(f"sealed rem-tasks v{m['version']}: {len(m['code'])} code files, "
+          f"{len(m['data'])} datasets")
+    return 0
