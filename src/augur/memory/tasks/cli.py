@@ -25,7 +25,7 @@ def add_task_arguments(sub: argparse._SubParsersAction, positive) -> None:
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     _common(ev, positive)
     ev.add_argument("--model", default="retrieval",
-                    help="search-all, retrieval, or an LLM backend spec: llamacpp[:FILE], "
+                    help="search-all, retrieval, fast, or an LLM backend spec: llamacpp[:FILE], "
                          "transformers[:PATH], openai:URL#MODEL (default retrieval)")
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
     ev.add_argument("--predictions", type=Path, default=None,

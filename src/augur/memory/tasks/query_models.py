@@ -175,14 +175,15 @@ class SearchAllModel:
         return Prediction(answer, text, latency_ms=(time.perf_counter() - t0) * 1000)
 
 
-MODELS = ("search-all", "retrieval", "llamacpp[:FILE.gguf]", "transformers[:PATH]",
+MODELS = ("search-all", "retrieval", "fast", "llamacpp[:FILE.gguf]", "transformers[:PATH]",
           "openai:URL#MODEL")
 
 
 def make_query_model(name: str, train: list[QueryExample] | None = None, embedder=None,
-                     shots: int = 4):
-    """A task-1 model by name: search-all, retrieval, or an augur.llm backend spec
-    (llamacpp, transformers:..., openai:...) asked with `shots` retrieved examples."""
+                     shots: int = 4, store=None):
+    """A task-1 model by name: search-all, retrieval, fast (reads `store`, default the
+    harness's world), or an augur.llm backend spec (llamacpp, transformers:...,
+    openai:...) asked with `shots` retrieved examples."""
     if name == "search-all":
         return SearchAllModel()
     from augur.memory.embed import Embedder
@@ -192,6 +193,11 @@ def make_query_model(name: str, train: list[QueryExample] | None = None, embedde
                       embedder or Embedder())
     if name == "retrieval":
         return RetrievalModel(index)
+    if name == "fast":
+        from augur.memory.tasks.harness.evaluate import world_executor
+        from augur.memory.tasks.query_fast import FastModel
+
+        return FastModel(index, store if store is not None else world_executor().store)
     from augur.llm.factory import make_backend
 
     try:
