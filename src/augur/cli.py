@@ -77,7 +77,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_bench(args: argparse.Namespace) -> int:
     import runpy
 
-    script = Path(__file__).resolve().parents[2] / "bench" / f"{args.name}.py"
+    script = Path(__file__).resolve().parents[2] / "bench" / f"{args.name.replace('-', '_')}.py"
     if not script.is_file():
         raise ValueError(f"no benchmark {args.name!r} at {script}; benchmarks live in the "
                          "repository's bench/ folder (run from a source checkout)")
@@ -176,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_memory_arguments(sub)
 
     bench = sub.add_parser("bench", help="run a benchmark from bench/ and print its JSON")
-    bench.add_argument("name", choices=("oracle", "service", "llm", "memory"),
+    bench.add_argument("name", choices=("oracle", "service", "llm", "memory", "rem-query"),
                        help="which benchmark")
     bench.add_argument("rest", nargs=argparse.REMAINDER, help="the benchmark's own options")
     bench.set_defaults(func=_cmd_bench)

@@ -85,4 +85,33 @@ class Task(ABC, Generic[Out]):
         """Metrics of `predictions` (same order as `examples`)."""
 
     def grammar_schema(self) -> dict[str, Any]:
-        return self.output_model.model_json_schema()
+        """The output model's JSON schema for a grammar, less string length bounds:
+        llama.cpp unrolls maxLength into one rule per character (a 4,000-character SQL
+        bound exceeds its limits). Lengths are still checked when the answer is
+        validated against the model."""
+        return _discriminator_first(_drop_lengths(self.output_model.model_json_schema()))
+
+
+def _discriminator_first(schema: dict[str, Any]) -> dict[str, Any]:
+    """Make each alternative's `query_type` (or other const discriminator) required and
+    first: llama.cpp writes required properties first, in order, so the model names
+    the operation before its parameters, as the worked examples do, instead of being
+    held to whichever alternative's first field it happened to start."""
+    for node in [schema, *schema.get("$defs", {}).values()]:
+        props = node.get("properties", {})
+        first = [k for k, v in props.items() if "const" in v]
+        if not first:
+            continue
+        node["properties"] = {**{k: props[k] for k in first},
+                              **{k: v for k, v in props.items() if k not in first}}
+        node["required"] = first + [k for k in node.get("required", []) if k not in first]
+    return schema
+
+
+def _drop_lengths(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _drop_lengths(v) for k, v in node.items()
+                if k not in ("maxLength", "minLength")}
+    if isinstance(node, list):
+        return [_drop_lengths(v) for v in node]
+    return node
