@@ -8,7 +8,7 @@ DATA := data/world-42x12.jsonl
 STRANGERS := data/strangers-54x24.jsonl
 CHECKPOINT := checkpoints/oracle
 
-.PHONY: run test lint setup clean
+.PHONY: run test test-all lint setup clean
 
 setup: $(STAMP)
 
@@ -36,10 +36,15 @@ run: $(STAMP)
 	$(BIN)/augur serve --models $(dir $(CHECKPOINT)) --default-model $(notdir $(CHECKPOINT))
 
 # The playground's browser test drives Debian's chromium; the script installs it once.
+# `make test` leaves out the tests marked slow (a few minutes each: full-size data,
+# LLM generation, training end to end); `make test-all` and CI run every test.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	bash scripts/setup-browser.sh
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not slow"
+
+test-all: test
+	$(BIN)/pytest -q -m slow
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -48,7 +48,7 @@ def test_name_span():
 
 @pytest.mark.parametrize(("text", "want"), [
     ("Open PR number 870", "LOOKUP pr-870"),
-    ("What is linked to pr-33?", "TRAVERSE pr-33"),
+    ("Show the CI builds of pr-101", "TRAVERSE pr-101 VIA CONTINUATION"),
     ("Count the pull requests from January",
      "SELECT COUNT(*) AS n FROM resources WHERE kind = 'pr' AND created_at >= '2025-01-01' "
      "AND created_at < '2025-02-01'"),

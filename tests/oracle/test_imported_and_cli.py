@@ -70,6 +70,7 @@ def test_evaluate_reports_an_imported_log_with_absent_heads(tmp_path, receipt_cs
 
 
 
+@pytest.mark.slow
 def test_bench_oracle_measures_a_given_checkpoint(tiny_data, tiny_checkpoint, tmp_path):
     """The benchmark's JSON on a checkpoint it did not train: training figures null,
     latency from timed calls after the warm-up, the harness report, and the fresh

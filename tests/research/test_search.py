@@ -111,6 +111,7 @@ def test_invalid_combinations_are_pruned_and_count(tmp_path):
         run_search(other, cfg, SearchConfig(trials=3, study_name="s"))
 
 
+@pytest.mark.slow
 def test_search_on_tiny_data_resumes_where_it_stopped(tmp_path):
     """The loop's own data file is empty, so the baseline (`base` alone) crashes in its
     child; every sampled trial sets days=8 (synthetic data) and trains. The first one to

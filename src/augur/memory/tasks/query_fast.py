@@ -276,6 +276,12 @@ class FastModel:
             sql = re.sub(r"LIMIT \d+", f"LIMIT {nums[0]}", sql)
         dates, month = self._dates(text), self._month(text)
         found = re.findall(r"'(\d{4}-\d\d-\d\d)'", sql)
+        one = re.search(r"(\w+) >= '\d{4}-\d\d-\d\d'", sql)
+        if month and len(found) == 1 and one and not dates:
+            # "from January" after a neighbour's "since 17 February": a month is a range.
+            col = one.group(1)
+            sql = sql.replace(one.group(0), f"{col} >= '{month[0]}' AND {col} < '{month[1]}'")
+            return sql
         new = ([month[0], month[1]] if month and len(found) == 2
                else [dates[0]] if dates and len(found) == 1 else None)
         if new:  # positionally, so one replacement never hits another's output
