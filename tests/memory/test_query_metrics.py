@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
-from tests.memory.test_store_contract import resource
 
 from augur.memory.executor import Executor
-from augur.memory.model import MemoryBatch
+from augur.memory.model import MemoryBatch, Resource
 from augur.memory.store.sqlite import SQLiteStore
 from augur.memory.tasks.harness.examples import QueryExample
 from augur.memory.tasks.harness.query_metrics import score_queries
+
+
+def resource(rid: str, name: str, **kw) -> Resource:
+    return Resource(id=rid, name=name, kind="note", content="",
+                    created_at=datetime(2025, 3, 3, tzinfo=UTC), **kw)
 
 
 def ex(i: int, query: str | None, op: str) -> QueryExample:
