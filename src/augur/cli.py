@@ -6,19 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-
-def _positive_int(name: str):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{name} must be a positive integer, got {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"{name} must be a positive integer, got {value}")
-        return value
-
-    return parse
+from augur.cliargs import positive_int
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
@@ -106,12 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     data_sub = data.add_subparsers(dest="data_command", required=True)
 
     synth = data_sub.add_parser("synth", help="simulate one knowledge worker's event stream")
-    synth.add_argument("--days", type=_positive_int("--days"), default=730,
+    synth.add_argument("--days", type=positive_int("--days"), default=730,
                        help="days to simulate (default 730)")
     synth.add_argument("--seed", type=int, default=42, help="persona seed (default 42)")
-    synth.add_argument("--personas", type=_positive_int("--personas"), default=1,
+    synth.add_argument("--personas", type=positive_int("--personas"), default=1,
                        help="simulate this many people, seeds SEED, SEED+1, ... (default 1)")
-    synth.add_argument("--jobs", type=_positive_int("--jobs"), default=None,
+    synth.add_argument("--jobs", type=positive_int("--jobs"), default=None,
                        help="people simulated side by side (default: one per core)")
     synth.add_argument("--out", type=Path, required=True, help="output JSON Lines file")
     synth.set_defaults(func=_cmd_synth)

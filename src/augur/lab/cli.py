@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from augur.cliargs import positive_int
 from augur.errors import AugurError
 
 DEFAULT_MODELS = ("template", "llamacpp", "transformers")
@@ -34,11 +35,11 @@ def add_lab_arguments(subparsers: argparse._SubParsersAction) -> argparse.Argume
                      help="prompt versions (default: every prompt in the registry)")
     col.add_argument("--scenarios", nargs="+", default=None, metavar="NAME",
                      help="scenario names such as p42-morning (default: all)")
-    col.add_argument("--n", type=_positive_int("--n"), default=4,
+    col.add_argument("--n", type=positive_int("--n"), default=4,
                      help="tips per cell (default 4)")
     col.add_argument("--temperature", type=float, default=0.7,
                      help="sampling temperature (default 0.7)")
-    col.add_argument("--max-tokens", type=_positive_int("--max-tokens"), default=64,
+    col.add_argument("--max-tokens", type=positive_int("--max-tokens"), default=64,
                      help="most tokens per tip (default 64)")
     col.add_argument("--seed", type=int, default=0,
                      help="tip i of a cell samples with seed + i (default 0)")
@@ -50,7 +51,7 @@ def add_lab_arguments(subparsers: argparse._SubParsersAction) -> argparse.Argume
     _store_options(judge)
     judge.add_argument("--with", dest="with_backend", default=None, metavar="BACKEND",
                        help="let this LLM judge (any make_backend spec, e.g. llamacpp)")
-    judge.add_argument("--max-tokens", type=_positive_int("--max-tokens"), default=64,
+    judge.add_argument("--max-tokens", type=positive_int("--max-tokens"), default=64,
                        help="most tokens per LLM verdict (default 64)")
     judge.add_argument("--seed", type=int, default=0, help="LLM judge seed (default 0)")
     judge.set_defaults(func=_cmd_judge)
@@ -81,20 +82,6 @@ def _store_options(parser: argparse.ArgumentParser) -> None:
                         help="MLflow tracking URI (default: sqlite store mlruns/mlflow.db)")
     parser.add_argument("--experiment", default=argparse.SUPPRESS,
                         help=f"MLflow experiment name (default {DEFAULT_EXPERIMENT})")
-
-
-def _positive_int(name: str):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a positive integer, "
-                                             f"got {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"{name} must be a positive integer, got {value}")
-        return value
-
-    return parse
 
 
 def _store(args: argparse.Namespace):

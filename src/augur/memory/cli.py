@@ -21,6 +21,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from augur.cliargs import positive_int
+
 DEFAULT_STORE = "data/memory.db"
 
 
@@ -37,7 +39,7 @@ def add_memory_arguments(subparsers: argparse._SubParsersAction) -> argparse.Arg
                      help="a folder of .md/.txt files or a .jsonl file (omit with --persona)")
     ing.add_argument("--persona", type=int, default=None, metavar="SEED",
                      help="build the memory of the simulated person with this seed")
-    ing.add_argument("--days", type=_positive("--days"), default=90,
+    ing.add_argument("--days", type=positive_int("--days"), default=90,
                      help="days of the simulated world to render (default 90)")
     ing.add_argument("--no-embed", action="store_true",
                      help="skip embeddings (SEARCH then runs on BM25 and entities only)")
@@ -65,27 +67,13 @@ def add_memory_arguments(subparsers: argparse._SubParsersAction) -> argparse.Arg
 
     from augur.memory.tasks.cli import add_task_arguments
 
-    add_task_arguments(sub, _positive)
+    add_task_arguments(sub)
     return mem
 
 
 def _store_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store", default=DEFAULT_STORE,
                    help=f"SQLite file or postgresql:// URL (default {DEFAULT_STORE})")
-
-
-def _positive(name: str):
-    def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a positive integer, got {text!r}"
-                                             ) from None
-        if v <= 0:
-            raise argparse.ArgumentTypeError(f"{name} must be a positive integer, got {v}")
-        return v
-
-    return parse
 
 
 def _aware_time(text: str) -> datetime:

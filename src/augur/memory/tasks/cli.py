@@ -14,16 +14,17 @@ import json
 import sys
 from pathlib import Path
 
+from augur.cliargs import positive_int
 from augur.memory.tasks.harness.data import QUERY_SPLITS
 
 TASKS = ("query",)
 
 
-def add_task_arguments(sub: argparse._SubParsersAction, positive) -> None:
+def add_task_arguments(sub: argparse._SubParsersAction) -> None:
     ev = sub.add_parser("eval", help="score one model on a task's frozen split",
                         description=__doc__,
                         formatter_class=argparse.RawDescriptionHelpFormatter)
-    _common(ev, positive)
+    _common(ev)
     ev.add_argument("--model", default="retrieval",
                     help="search-all, retrieval, fast, or an LLM backend spec: llamacpp[:FILE], "
                          "transformers[:PATH], openai:URL#MODEL (default retrieval)")
@@ -33,7 +34,7 @@ def add_task_arguments(sub: argparse._SubParsersAction, positive) -> None:
     ev.set_defaults(func=_cmd_eval)
 
     cmp_ = sub.add_parser("compare", help="models x metrics on a split: a table and a chart")
-    _common(cmp_, positive)
+    _common(cmp_)
     cmp_.add_argument("--models", nargs="+", default=["search-all", "retrieval"],
                       help="model names as for eval (default: search-all retrieval)")
     cmp_.add_argument("--out", type=Path, default=Path("reports/rem-query"),
@@ -50,13 +51,13 @@ def add_task_arguments(sub: argparse._SubParsersAction, positive) -> None:
     seal.set_defaults(func=_cmd_seal)
 
 
-def _common(p: argparse.ArgumentParser, positive) -> None:
+def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--task", choices=TASKS, default="query", help="which task (default query)")
     p.add_argument("--split", choices=QUERY_SPLITS, default="test",
                    help="frozen split to score (default test; 'handwritten' is the second test)")
-    p.add_argument("--limit", type=positive("--limit"), default=None,
+    p.add_argument("--limit", type=positive_int("--limit"), default=None,
                    help="score only the first N examples of the split")
-    p.add_argument("--shots", type=positive("--shots"), default=4,
+    p.add_argument("--shots", type=positive_int("--shots"), default=4,
                    help="retrieved worked examples in an LLM's prompt (default 4)")
 
 
