@@ -84,9 +84,9 @@ def verify_code(spec: Frozen, root: Path | None = None) -> dict:
     manifest = load_manifest(spec, root)
     problems = []
     version = spec.version()
-    if manifest.get("version", manifest.get("harness_version")) != version:
+    if manifest.get("version") != version:
         problems.append(f"{spec.version_where.split()[0]} is {version!r} but the manifest was "
-                        f"sealed for {manifest.get('version', manifest.get('harness_version'))!r}")
+                        f"sealed for {manifest.get('version')!r}")
     sealed, actual = manifest.get("code", {}), code_checksums(root)
     problems += [f"{n} was modified" for n in sorted(sealed) if n in actual
                  and actual[n] != sealed[n]]
@@ -119,7 +119,7 @@ def seal(spec: Frozen, changelog: Path, progress: bool = True) -> dict:
     version = spec.version()
     if path.is_file():
         old = json.loads(path.read_text())
-        if old.get("version", old.get("harness_version")) == version:
+        if old.get("version") == version:
             raise FrozenChangedError(
                 f"{spec.version_where.split()[0]} is still {version!r}, as sealed: an "
                 f"amendment needs a new version. Bump {spec.version_where} first.")

@@ -21,11 +21,14 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from augur.memory.dialect import parse
 from augur.memory.entities import normalize
 from augur.memory.tasks.base import Prediction
-from augur.memory.tasks.query import QueryAnswer, Refusal
-from augur.memory.tasks.query_models import ShotIndex, _sql_swap, _swap, substitute
+from augur.memory.tasks.query_models import (
+    ShotIndex,
+    from_neighbour,
+    swap_slots,
+    swap_sql_literals,
+)
 
 OPS = ("LOOKUP", "SEARCH", "FUZZY", "TRAVERSE", "SQL", "REFUSE")
 MONTHS = {m: i + 1 for i, m in enumerate((
@@ -80,7 +83,6 @@ class Vocab:
                 self.alias.setdefault(normalize(a), (eid, kind))
         _, res = store.select("SELECT id, name FROM resources", 1_000_000, 30.0)
         self.titles = {n.lower() for _, n in res}
-        self.names = {normalize(n) for _, n, _, _ in ents} | {normalize(a) for a in self.alias}
         _, span = store.select("SELECT min(created_at), max(created_at) FROM resources", 1, 30.0)
         lo, hi = span[0] if span and span[0][0] else ("2025-01-01", "2025-12-31")
         self.first, self.last = date.fromisoformat(lo[:10]), date.fromisoformat(hi[:10])
@@ -183,7 +185,7 @@ class FastModel:
         return None
 
     def _fill(self, params: dict, near, text: str) -> dict:
-        p = _swap(params, near.text, text)  # the alignment fallback for every string
+        p = swap_slots(params, near.text, text)  # the alignment fallback for every string
         ids = [i for i in _ID.findall(text.lower()) if not re.fullmatch(r"\d{4}-\d\d-\d\d", i)]
         quoted = next((a or b for a, b in _QUOTED.findall(text)), None)
         people = self.vocab.entities_in(text, "person")
@@ -221,7 +223,7 @@ class FastModel:
         else:
             p.pop("kind", None)
         qt = str(p.get("query_text", ""))
-        if _is_slot_only(qt, self, text):
+        if _is_slot_only(qt, self):
             about = _ABOUT.search(text)
             if about:
                 p["query_text"] = _RELATIVE.sub("", about.group(1)).strip(" ,.?!") or qt
@@ -261,7 +263,7 @@ class FastModel:
                 p.pop("as_of", None)
 
     def _sql(self, sql: str, near, text: str) -> str:
-        sql = _sql_swap(sql, near.text, text)
+        sql = swap_sql_literals(sql, near.text, text)
         kind = self._kind(text)
         if kind:
             sql = re.sub(r"kind = '[^']*'", f"kind = '{kind}'", sql)
@@ -298,24 +300,7 @@ class FastModel:
         pool = self.by_op.get(op) or list(range(len(self.shots.examples)))
         scores = self.shots.matrix[pool] @ v
         near = self.shots.examples[pool[int(np.argmax(scores))]]
-        try:
-            if op == "REFUSE" or near.query is None:
-                answer = QueryAnswer(Refusal())
-            else:
-                q = parse(near.query)
-                params = q.parameters()
-                if q.query_type == "SQL":
-                    params["sql"] = self._sql(params["sql"], near, text)
-                else:
-                    params = self._fill(params, near, text)
-                answer = QueryAnswer.model_validate({"query_type": q.query_type, **params})
-            return Prediction(answer, near.query or "REFUSE",
-                              latency_ms=(time.perf_counter() - t0) * 1000,
-                              extra={"neighbour": near.id})
-        except ValueError as e:
-            return Prediction(None, near.query or "", error=str(e)[:300],
-                              latency_ms=(time.perf_counter() - t0) * 1000,
-                              extra={"neighbour": near.id})
+        return from_neighbour(near, text, t0, self._fill, self._sql)
 
     def _memory_check(self, op: str, text: str) -> str:
         """A LOOKUP of a name the memory does not hold is a FUZZY, and the reverse."""
@@ -332,7 +317,7 @@ _ABOUT = re.compile(r"\b(?:about|on|regarding|concerning|covering)\s+(.+?)"
                     r"until|by)\s+\S.*)?[?.!]*$", re.IGNORECASE)
 
 
-def _is_slot_only(qt: str, model: FastModel, text: str) -> bool:
+def _is_slot_only(qt: str, model: FastModel) -> bool:
     """A query text that is only a project, a period or a kind word: alignment failed."""
     low = qt.lower().strip()
     return (not low or low in {p for p in model.vocab.alias if model.vocab.alias[p][1] ==
@@ -363,4 +348,4 @@ def _project_name(entity_id: str) -> str:
     return entity_id.removeprefix("project-")
 
 
-__all__ = ["FastModel", "SoftmaxIntent", "Vocab", "substitute"]
+__all__ = ["FastModel", "SoftmaxIntent", "Vocab"]

@@ -82,21 +82,51 @@ def substitute(neighbour_text: str, text: str, value: str) -> str:
     return value if new.lower() == " ".join(_words(value)).lower() else (new or value)
 
 
-def _swap(params: Any, neighbour_text: str, text: str) -> Any:
+def swap_slots(params: Any, neighbour_text: str, text: str) -> Any:
+    """Every string parameter (not edge types or dates) swapped by `substitute`."""
     if isinstance(params, dict):
-        return {k: _swap(v, neighbour_text, text) for k, v in params.items()}
+        return {k: swap_slots(v, neighbour_text, text) for k, v in params.items()}
     if isinstance(params, list):
-        return [_swap(v, neighbour_text, text) for v in params]
+        return [swap_slots(v, neighbour_text, text) for v in params]
     if isinstance(params, str) and not re.fullmatch(r"[A-Z_]+|\d{4}-\d\d-\d\d.*", params):
         return substitute(neighbour_text, text, params)
     return params
 
 
-def _sql_swap(sql: str, neighbour_text: str, text: str) -> str:
+def swap_sql_literals(sql: str, neighbour_text: str, text: str) -> str:
+    """Every quoted literal of the SQL swapped by `substitute`."""
     def one(m: re.Match) -> str:
         return "'" + substitute(neighbour_text, text, m.group(1)).replace("'", "''") + "'"
 
     return re.sub(r"'((?:[^']|'')*)'", one, sql)
+
+
+def answer_from(near: QueryExample, text: str, fill, fill_sql) -> QueryAnswer:
+    """The neighbour's gold query with its parameters refilled for `text`: `fill(params,
+    near, text)` for an operation's parameters, `fill_sql(sql, near, text)` for SQL.
+    ValueError when the result is not a valid query."""
+    if near.query is None:
+        return QueryAnswer(Refusal())
+    q = parse(near.query)
+    params = q.parameters()
+    if q.query_type == "SQL":
+        params["sql"] = fill_sql(params["sql"], near, text)
+    else:
+        params = fill(params, near, text)
+    return QueryAnswer.model_validate({"query_type": q.query_type, **params})
+
+
+def from_neighbour(near: QueryExample, text: str, t0: float, fill, fill_sql) -> Prediction:
+    """`answer_from` as a timed Prediction (started at `t0`), invalid on ValueError."""
+    try:
+        answer = answer_from(near, text, fill, fill_sql)
+        return Prediction(answer, near.query or "REFUSE",
+                          latency_ms=(time.perf_counter() - t0) * 1000,
+                          extra={"neighbour": near.id})
+    except (ValueError, TaskParseError) as e:
+        return Prediction(None, near.query or "", error=str(e)[:300],
+                          latency_ms=(time.perf_counter() - t0) * 1000,
+                          extra={"neighbour": near.id})
 
 
 class RetrievalModel:
@@ -108,24 +138,9 @@ class RetrievalModel:
     def predict(self, text: str) -> Prediction:
         t0 = time.perf_counter()
         (near,), _ = self.shots.nearest(text, 1)
-        try:
-            if near.query is None:
-                answer = QueryAnswer(Refusal())
-            else:
-                q = parse(near.query)
-                params = q.parameters()
-                if q.query_type == "SQL":
-                    params["sql"] = _sql_swap(params["sql"], near.text, text)
-                else:
-                    params = _swap(params, near.text, text)
-                answer = QueryAnswer.model_validate({"query_type": q.query_type, **params})
-            return Prediction(answer, near.query or "REFUSE",
-                              latency_ms=(time.perf_counter() - t0) * 1000,
-                              extra={"neighbour": near.id})
-        except (ValueError, TaskParseError) as e:
-            return Prediction(None, near.query or "", error=str(e)[:300],
-                              latency_ms=(time.perf_counter() - t0) * 1000,
-                              extra={"neighbour": near.id})
+        return from_neighbour(
+            near, text, t0, lambda p, n, t: swap_slots(p, n.text, t),
+            lambda sql, n, t: swap_sql_literals(sql, n.text, t))
 
 
 class LLMModel:
