@@ -159,6 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_research_arguments(sub)
 
+    from augur.llm.finetune.cli import add_llm_arguments
+
+    add_llm_arguments(sub)
+
     from augur.memory.cli import add_memory_arguments
 
     add_memory_arguments(sub)

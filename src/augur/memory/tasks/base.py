@@ -6,6 +6,7 @@ A task is four things over one pydantic output model:
     task.prompt(input, shots)       chat messages for an LLM (shots: worked examples)
     task.parse(text)                the model's text -> a validated output (TaskParseError)
     task.score(predictions, gold)   the task's metrics (the frozen harness's functions)
+    task.target(example)            the answer an LLM should write (worked examples, SFT)
 
 `task.output_model` validates every answer and also gives the LLM its grammar
 (`output_model.model_json_schema()`, which llama.cpp turns into a GBNF grammar), so
@@ -65,8 +66,10 @@ class Task(ABC, Generic[Out]):
         """The frozen harness's examples of one split."""
 
     @abstractmethod
-    def prompt(self, text: str, shots: list) -> list[Message]:
-        """Chat messages asking for the output of `text`, with worked examples."""
+    def prompt(self, text: str, shots: list, brief: bool = False) -> list[Message]:
+        """Chat messages asking for the output of `text`, with worked examples.
+        brief: a one-line instruction instead of the full one, for a model fine-tuned
+        on the task (it learnt the rules; a short prompt trains and answers faster)."""
 
     def parse(self, text: str) -> Out:
         """The first JSON object in `text`, validated against output_model."""
@@ -79,6 +82,19 @@ class Task(ABC, Generic[Out]):
             raise TaskParseError(f"{self.name}: the answer is not a valid "
                                  f"{self.output_model.__name__} ({'; '.join(parts)}); "
                                  f"got {text[:160]!r}") from None
+
+    @abstractmethod
+    def target(self, example) -> str:
+        """The text a model should answer for a gold example: the worked examples'
+        answers and the fine-tuning targets."""
+
+    def sft_rows(self, split: str) -> list[dict[str, Any]]:
+        """Chat rows for `augur llm finetune`: the brief zero-shot prompt and the gold
+        answer of every example of `split` (a fine-tuned model needs neither worked
+        examples nor the long instruction, so its prompts stay short)."""
+        return [{"messages": [*self.prompt(ex.text, [], brief=True),
+                              {"role": "assistant", "content": self.target(ex)}]}
+                for ex in self.examples(split)]
 
     @abstractmethod
     def score(self, predictions: list[Prediction], examples: list) -> dict[str, Any]:

@@ -5,6 +5,7 @@
     augur memory compare --models search-all retrieval llamacpp --out reports/rem-query
     augur memory tasks verify          (the task harness's manifest)
     augur memory tasks seal            (after an amendment: new REM_TASKS_VERSION first)
+    augur memory tasks sft --split train --out rows.jsonl   (rows for `augur llm finetune`)
 """
 
 from __future__ import annotations
@@ -49,6 +50,12 @@ def add_task_arguments(sub: argparse._SubParsersAction) -> None:
                                         "and a CHANGELOG entry 'rem-tasks vN')")
     seal.add_argument("--changelog", type=Path, default=Path("CHANGELOG.md"))
     seal.set_defaults(func=_cmd_seal)
+    sft = tsub.add_parser("sft", help="write a split as chat rows for `augur llm finetune`")
+    sft.add_argument("--task", choices=TASKS, default="query")
+    sft.add_argument("--split", choices=("train", "val"), default="train",
+                     help="train or val (test splits are never trained on)")
+    sft.add_argument("--out", type=Path, required=True, help="JSON Lines file to write")
+    sft.set_defaults(func=_cmd_sft)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -57,8 +64,9 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="frozen split to score (default test; 'handwritten' is the second test)")
     p.add_argument("--limit", type=positive_int("--limit"), default=None,
                    help="score only the first N examples of the split")
-    p.add_argument("--shots", type=positive_int("--shots"), default=4,
-                   help="retrieved worked examples in an LLM's prompt (default 4)")
+    p.add_argument("--shots", type=positive_int("--shots", minimum=0), default=4,
+                   help="retrieved worked examples in an LLM's prompt (default 4; 0 for a "
+                        "fine-tuned model, which was trained on zero-shot prompts)")
 
 
 def _run(name: str, args) -> tuple[dict, list]:
@@ -164,4 +172,16 @@ def _cmd_seal(args) -> int:
     m = seal(args.changelog)
     print(f"sealed rem-tasks v{m['version']}: {len(m['code'])} code files, "
           f"{len(m['data'])} datasets")
+    return 0
+
+
+def _cmd_sft(args) -> int:
+    from augur.memory.tasks.query import QueryTask
+
+    rows = QueryTask().sft_rows(args.split)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.out.with_suffix(args.out.suffix + ".tmp")
+    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    tmp.replace(args.out)
+    print(f"wrote {len(rows)} {args.task} rows ({args.split}) to {args.out}")
     return 0

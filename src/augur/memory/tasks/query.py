@@ -17,7 +17,7 @@ from augur.memory.tasks.harness.examples import QueryExample
 from augur.memory.tasks.harness.query_metrics import score_queries
 from augur.memory.tasks.harness.query_schema import QueryAnswer, Refusal, answer_text
 
-__all__ = ["SYSTEM", "QueryAnswer", "QueryTask", "Refusal", "answer_json", "answer_text"]
+__all__ = ["BRIEF", "SYSTEM", "QueryAnswer", "QueryTask", "Refusal", "answer_json", "answer_text"]
 
 
 def answer_json(example: QueryExample) -> str:
@@ -41,6 +41,10 @@ SYSTEM = (
     "delete, write) or is not about the memory, answer {\"query_type\": \"REFUSE\"}.")
 
 
+# What a fine-tuned model is told: it learnt the operations from the train split.
+BRIEF = "Write the REM query for this request about the person's memory as JSON."
+
+
 class QueryTask(Task[QueryAnswer]):
     name = "query"
     output_model = QueryAnswer
@@ -48,13 +52,17 @@ class QueryTask(Task[QueryAnswer]):
     def examples(self, split: str) -> list[QueryExample]:
         return D.query_examples(split)
 
-    def prompt(self, text: str, shots: list[QueryExample]) -> list[Message]:
-        messages: list[Message] = [{"role": "system", "content": SYSTEM}]
+    def prompt(self, text: str, shots: list[QueryExample],
+               brief: bool = False) -> list[Message]:
+        messages: list[Message] = [{"role": "system", "content": BRIEF if brief else SYSTEM}]
         for shot in shots:
             messages.append({"role": "user", "content": shot.text})
-            messages.append({"role": "assistant", "content": answer_json(shot)})
+            messages.append({"role": "assistant", "content": self.target(shot)})
         messages.append({"role": "user", "content": text})
         return messages
+
+    def target(self, example: QueryExample) -> str:
+        return answer_json(example)
 
     def score(self, predictions: list[Prediction], examples: list[QueryExample],
               executor=None) -> dict[str, Any]:

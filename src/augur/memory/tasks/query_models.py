@@ -146,7 +146,7 @@ class RetrievalModel:
 class LLMModel:
     """An LLM backend with retrieved worked examples; the grammar holds it to the schema."""
 
-    def __init__(self, backend, shots: ShotIndex, k: int = 4, max_tokens: int = 160,
+    def __init__(self, backend, shots: ShotIndex | None, k: int = 4, max_tokens: int = 160,
                  name: str | None = None) -> None:
         self.backend = backend
         self.shots = shots
@@ -154,12 +154,16 @@ class LLMModel:
         self.max_tokens = max_tokens
         self.task = QueryTask()
         self.name = name or f"{backend.name} {k}-shot"
+        if k and shots is None:
+            raise ValueError(f"LLMModel: {k}-shot prompts need a ShotIndex, got None")
 
     def predict(self, text: str) -> Prediction:
         t0 = time.perf_counter()
-        near, _ = self.shots.nearest(text, self.k)
+        near, _ = self.shots.nearest(text, self.k) if self.k else ([], 0.0)
         # Nearest last: a small model leans on the example closest to the question.
-        messages = self.task.prompt(text, list(reversed(near)))
+        # Zero-shot means a model fine-tuned on the task: it gets the brief prompt it
+        # was trained on.
+        messages = self.task.prompt(text, list(reversed(near)), brief=not self.k)
         try:
             gen = self.backend.generate(messages, max_tokens=self.max_tokens, temperature=0.0,
                                         json_schema=self.task.grammar_schema(), seed=0)
@@ -201,6 +205,8 @@ def make_query_model(name: str, train: list[QueryExample] | None = None, embedde
     openai:...) asked with `shots` retrieved examples."""
     if name == "search-all":
         return SearchAllModel()
+    if shots == 0 and name not in ("retrieval", "fast"):  # zero-shot: no examples to embed
+        return LLMModel(_backend(name), None, k=0)
     from augur.memory.embed import Embedder
     from augur.memory.tasks.harness.data import query_examples
 
@@ -213,10 +219,13 @@ def make_query_model(name: str, train: list[QueryExample] | None = None, embedde
         from augur.memory.tasks.query_fast import FastModel
 
         return FastModel(index, store if store is not None else world_executor().store)
+    return LLMModel(_backend(name), index, k=shots)
+
+
+def _backend(name: str):
     from augur.llm.factory import make_backend
 
     try:
-        backend = make_backend(name)
+        return make_backend(name)
     except ValueError as e:
         raise ValueError(f"--model: expected one of {', '.join(MODELS)}; {e}") from None
-    return LLMModel(backend, index, k=shots)
