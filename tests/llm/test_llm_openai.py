@@ -63,3 +63,18 @@ def test_connection_refused_names_the_url(unused_port):
     with pytest.raises(BackendError, match=re.escape(f"POST {url}/chat/completions: "
                                                      "cannot connect")):
         backend.generate(HELLO, max_tokens=4)
+
+
+def test_a_rem_task_is_answered_through_the_endpoint(server):
+    """Task 1's `openai:URL#MODEL` row (how a user compares a large model): the task's
+    grammar reaches the server, so every answer starts with the operation; an answer
+    can still run out of tokens (SmolLM2 zero-shot writes long refusal reasons), and
+    the harness counts that as invalid."""
+    from augur.memory.tasks.harness.evaluate import evaluate_query_model
+    from augur.memory.tasks.query_models import make_query_model
+
+    model = make_query_model(f"openai:{server}#smollm2", shots=0)
+    report, preds = evaluate_query_model(model, "val", limit=3, progress=False)
+    assert all(p.text.lstrip().startswith("{") and '"query_type"' in p.text[:20]
+               for p in preds), [p.text[:40] for p in preds]
+    assert report["validity"] >= 0.6 and all(p.latency_ms > 0 for p in preds)
