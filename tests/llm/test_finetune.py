@@ -155,7 +155,7 @@ def test_export_round_trips_through_gguf_and_llamacpp(tmp_path):
     """One step on SmolLM2, merged and written as f16 and q4_0 GGUF: transformers
     reads the f16 file back to the merged weights (names and the q/k permutation
     right), and llama.cpp answers with the q4_0 file."""
-    from augur.llm.finetune.export import export, merged_state
+    from augur.llm.finetune.export import export, merged_state, tuned_adapter
     from augur.llm.hf import TransformersBackend
     from augur.llm.llamacpp import LlamaCppBackend
 
@@ -165,6 +165,8 @@ def test_export_round_trips_through_gguf_and_llamacpp(tmp_path):
     f16, q4 = export(adapter, tmp_path / "gguf", ["f16", "q4_0"])
     base = Path(json.loads((adapter / "adapter_config.json").read_text())
                 ["base_model_name_or_path"])
+    assert tuned_adapter(q4) == str(adapter.resolve())  # kept through quantization
+    assert tuned_adapter(base) is None
     merged = merged_state(adapter, base)
     back, _ = TransformersBackend(f16).modules()
     for k, v in back.state_dict().items():

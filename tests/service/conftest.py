@@ -1,4 +1,5 @@
-"""A models folder with two tiny checkpoints (alpha, beta) and a TestClient over it."""
+"""A models folder with two tiny checkpoints (alpha, beta) and a TestClient over it; a
+small REM memory for the memory routes."""
 
 from __future__ import annotations
 
@@ -53,3 +54,40 @@ def make_client(models_dir):
 @pytest.fixture
 def client(make_client):
     return make_client()
+
+
+# A small REM memory for /memory/ask, /generate and the client: three resources of
+# project cobalt and the two people they name, embedded with the real MiniLM.
+SMALL_RESOURCES = [
+    {"id": "pr-33", "name": "Fix payment retries", "kind": "pr",
+     "content": "Retry the payment call with backoff.", "project": "cobalt",
+     "persons": ["ana-ruiz"], "created_at": "2025-02-03T10:00:00+00:00"},
+    {"id": "email-12", "name": "Payments outage follow-up", "kind": "email_thread",
+     "content": "The payments API timed out after the cache change; rollback fixed it.",
+     "project": "cobalt", "persons": ["ana-ruiz"], "created_at": "2025-02-04T10:00:00+00:00"},
+    {"id": "doc-7", "name": "Release checklist", "kind": "document",
+     "content": "Tag the build, ship, announce.", "project": "cobalt",
+     "persons": ["ben-okafor"], "created_at": "2025-02-05T10:00:00+00:00"},
+]
+SMALL_ENTITIES = [
+    {"id": "ana-ruiz", "name": "Ana Ruiz", "kind": "person", "aliases": ["Ana"]},
+    {"id": "ben-okafor", "name": "Ben Okafor", "kind": "person", "aliases": ["Ben"]},
+    {"id": "cobalt", "name": "cobalt", "kind": "project"},
+]
+
+
+def _build_small_memory(path) -> None:
+    from augur.memory.embed import Embedder
+    from augur.memory.ingest import ingest
+    from augur.memory.model import MemoryBatch
+    from augur.memory.store.sqlite import SQLiteStore
+
+    with SQLiteStore(path) as store:
+        ingest(store, MemoryBatch.model_validate(
+            {"resources": SMALL_RESOURCES, "entities": SMALL_ENTITIES}), Embedder())
+
+
+@pytest.fixture(scope="session")
+def build_small_memory():
+    """build(path): writes the small memory (SMALL_RESOURCES, SMALL_ENTITIES) at path."""
+    return _build_small_memory

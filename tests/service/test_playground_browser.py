@@ -162,3 +162,31 @@ def test_memory_page_runs_queries_and_shows_errors(memory_server, page):
     message = page.text_content("#error")
     assert message.startswith("400") and "widgets" in message, message
     assert page_errors == [], f"JavaScript errors on the page: {page_errors}"
+
+
+def test_memory_page_asks_in_words(memory_server, page):
+    page_errors = []
+    page.on("pageerror", lambda e: page_errors.append(str(e)))
+    page.goto(f"{memory_server}/playground/memory")
+    page.fill("#ask", "open 'Release checklist'")
+    page.click("#ask-run")
+    # The server builds the model in the background at startup; the first answer may wait
+    # for it (seconds, more on a cold embedding cache).
+    page.wait_for_selector("#ask-query[data-state=answered]", timeout=120_000)
+    shown = page.text_content("#ask-query")
+    assert shown.startswith('fast made: LOOKUP "Release checklist"'), shown
+    assert "Release checklist" in page.text_content("#rows tbody tr:first-child")
+    assert page.input_value("#query") == 'LOOKUP "Release checklist"'  # ready to edit
+
+    page.fill("#ask", "send an email to Ana about the budget")
+    page.press("#ask", "Enter")
+    page.wait_for_selector("#ask-query[data-state=refused]")
+    assert page.text_content("#ask-query").startswith("Refused by fast")
+    assert page.eval_on_selector_all("#rows tbody tr", "els => els.length") == 0
+
+    page.fill("#ask", "   ")
+    page.click("#ask-run")
+    page.wait_for_selector("#ask-query[data-state=failed]", state="attached")  # empty: hidden
+    message = page.text_content("#error")
+    assert message.startswith("422") and "body.text" in message, message
+    assert page_errors == [], f"JavaScript errors on the page: {page_errors}"

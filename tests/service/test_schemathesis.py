@@ -4,7 +4,8 @@ expect it; the answer for bad input must be a 4xx that names the field.
 
 Every operation is fuzzed (examples, coverage and fuzzing phases, positive and
 negative cases) through the ASGI app in process, with its lifespan running, over a
-private copy of the two tiny checkpoints and a small REM memory. Two routes are made
+private copy of the two tiny checkpoints and a small REM memory (task 1's model for
+/memory/ask and /generate is built before their first request). Two routes are made
 cheap, not skipped:
 
 - POST /train would start a real training child per accepted job (minutes of CPU
@@ -93,7 +94,7 @@ def fuzz_memory(fuzz_models):
 
 
 @pytest.fixture
-def app(fuzz_models):
+def app(fuzz_models, request):
     """A fresh app per operation: schemathesis starts its lifespan on the first request
     and ends it after each test; a fresh app keeps the operations independent."""
     from schemathesis.python.asgi import shutdown_lifespans
@@ -101,9 +102,15 @@ def app(fuzz_models):
     from augur.service.app import create_app
     from augur.service.config import ServiceConfig
 
-    yield create_app(ServiceConfig(models_dir=fuzz_models,
+    app = create_app(ServiceConfig(models_dir=fuzz_models,
                                    memory_store=str(fuzz_models.parent / "memory.db"),
                                    memory_embed=False))
+    if request.node.name.endswith(("/memory/ask]", "/generate]")):
+        # Task 1's fast model builds in seconds, longer than one fuzzed request may wait:
+        # build it before the first, as `augur serve` does at startup.
+        memory = app.state.augur.memory
+        memory.tasks_thread.submit(memory.warm_tasks).result()
+    yield app
     shutdown_lifespans()  # schemathesis does it too; again in case its hook did not run
 
 

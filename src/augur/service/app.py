@@ -1,4 +1,4 @@
-"""The FastAPI app: `create_app(ServiceConfig)`. Routes live in routes.py; this file
+"""The FastAPI app: `create_app(ServiceConfig)`. Routes live in routes*.py; this file
 wires state, lifespan, limits and the error-to-status mapping."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from augur.service.jobs import BadTrainRequest, JobConflict, UnknownJob
 from augur.service.limits import BodyLimit
 from augur.service.registry import BrokenModel, UnknownModel
 from augur.service.routes import router
+from augur.service.routes_generate import router as generate_router
 from augur.service.routes_memory import page_router as memory_page
 from augur.service.routes_memory import router as memory_router
 from augur.service.state import State
@@ -44,6 +45,10 @@ def create_app(cfg: ServiceConfig | None = None) -> FastAPI:
             with contextlib.suppress(UnknownModel, BrokenModel):
                 await asyncio.get_running_loop().run_in_executor(
                     state.executor, state.served, default)
+        if cfg.warm_tasks and cfg.memory_exists:
+            # In the background, on the task models' thread: neither startup nor /memory
+            # queries wait for it. A failure is logged, never raised here.
+            state.memory.tasks_thread.submit(state.memory.warm_tasks)
         if cfg.gc_freeze:
             # Everything loaded so far lives as long as the server: move it out of the
             # collector's sight, so full collections under load take milliseconds, not 100.
@@ -60,6 +65,7 @@ def create_app(cfg: ServiceConfig | None = None) -> FastAPI:
     app.include_router(router)
     app.include_router(memory_router)
     app.include_router(memory_page)
+    app.include_router(generate_router)
     app.openapi = lambda: openapi_with_bodies(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _handlers(app)

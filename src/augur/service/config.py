@@ -33,6 +33,9 @@ class ServiceConfig:
     eval_cache_dir: Path | None = None  # harness reports by checkpoint hash
     memory_store: str = "data/memory.db"  # REM memory: a SQLite file or postgresql:// URL
     memory_embed: bool = True  # SEARCH with its semantic part (loads all-MiniLM-L6-v2)
+    # `augur serve` sets it: when the memory exists, /memory/ask's model is built in the
+    # background at startup (seconds), so the first question is not the slow one.
+    warm_tasks: bool = False
 
     @classmethod
     def from_env(cls, **kwargs) -> ServiceConfig:
@@ -40,6 +43,11 @@ class ServiceConfig:
         if cfg.token is None:
             cfg.token = os.environ.get(TOKEN_ENV) or None
         return cfg
+
+    @property
+    def memory_exists(self) -> bool:
+        """A PostgreSQL URL, or a SQLite file that is there (none is created on serve)."""
+        return "://" in self.memory_store or Path(self.memory_store).is_file()
 
     @property
     def loopback(self) -> bool:

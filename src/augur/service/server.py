@@ -35,7 +35,7 @@ def serve(args: argparse.Namespace) -> int:
                                  default_model=args.default_model,
                                  batch_wait_ms=args.batch_wait_ms,
                                  torch_threads=args.torch_threads, gc_freeze=True,
-                                 memory_store=args.memory)
+                                 memory_store=args.memory, warm_tasks=True)
     cfg.check()  # refuse before importing anything heavy
     import torch
     import uvicorn

@@ -30,6 +30,18 @@ import numpy as np
 from augur.llm.backend import BackendError
 
 TYPES = {"f16": 1, "q8_0": 7, "q4_0": 2}  # llama.cpp's LLAMA_FTYPE_MOSTLY_* values
+# Written into every exported file (llama.cpp ignores unknown keys; quantizing keeps
+# them): where its adapter came from, so a server knows to ask the model with the
+# brief zero-shot prompt it was trained on rather than with worked examples.
+ADAPTER_KEY = "augur.adapter"
+
+
+def tuned_adapter(path: Path) -> str | None:
+    """The adapter an exported GGUF file was merged from; None for any other GGUF."""
+    import gguf
+
+    field = gguf.GGUFReader(path).get_field(ADAPTER_KEY)
+    return field.contents() if field is not None else None
 
 
 def export(adapter: Path, out: Path, types: list[str] | tuple[str, ...] = ("f16",)) -> list[Path]:
@@ -48,7 +60,7 @@ def export(adapter: Path, out: Path, types: list[str] | tuple[str, ...] = ("f16"
                          "from a .gguf base")
     out.mkdir(parents=True, exist_ok=True)
     f16 = out / "model-f16.gguf"
-    write_gguf(base, merged_state(adapter, base), f16)
+    write_gguf(base, merged_state(adapter, base), f16, adapter=str(adapter.resolve()))
     written = [f16] if "f16" in types else []
     for t in types:
         if t != "f16":
@@ -75,7 +87,8 @@ def permute(w: np.ndarray, n_head: int) -> np.ndarray:
             .swapaxes(1, 2).reshape(w.shape))
 
 
-def write_gguf(base: Path, state: dict[str, np.ndarray], path: Path) -> Path:
+def write_gguf(base: Path, state: dict[str, np.ndarray], path: Path,
+               adapter: str | None = None) -> Path:
     import gguf
 
     reader = gguf.GGUFReader(base)
@@ -108,6 +121,8 @@ def write_gguf(base: Path, state: dict[str, np.ndarray], path: Path) -> Path:
         sub = field.types[-1] if kind == gguf.GGUFValueType.ARRAY else None
         writer.add_key_value(field.name, field.contents(), kind, sub_type=sub)
     writer.add_file_type(TYPES["f16"])
+    if adapter is not None:
+        writer.add_string(ADAPTER_KEY, adapter)
     for t in reader.tensors:
         if t.name not in by_gguf:
             raise BackendError(f"{base}: tensor {t.name} has no counterpart in the merged "

@@ -209,9 +209,12 @@ def make_query_model(name: str, train: list[QueryExample] | None = None, embedde
         return LLMModel(_backend(name), None, k=0)
     from augur.memory.embed import Embedder
     from augur.memory.tasks.harness.data import query_examples
+    from augur.memory.tasks.shots_cache import cached_shot_index
 
-    index = ShotIndex(train if train is not None else query_examples("train"),
-                      embedder or Embedder())
+    # The train requests' embeddings come from the on-disk cache after the first build
+    # (embedding 1,000 texts takes about 35 s here).
+    index = cached_shot_index(train if train is not None else query_examples("train"),
+                              embedder or Embedder())
     if name == "retrieval":
         return RetrievalModel(index)
     if name == "fast":

@@ -1,4 +1,5 @@
-// The memory page: one query box, POST /memory/query, the rows as a table.
+// The memory page: an ask box (POST /memory/ask: words -> a REM query that runs) and a
+// query box (POST /memory/query), the rows as a table.
 "use strict";
 
 const SHOWN = ["table", "id", "name", "kind", "moment_type", "project", "created_at",
@@ -35,20 +36,44 @@ function render(body) {
     `${body.query}  —  ${body.rows.length} rows in ${body.elapsed_ms.toFixed(1)} ms`;
 }
 
-async function run() {
+async function post(path, payload) {
+  // The answer's body when it is ok; else null, with the error shown as the route words it.
   const error = document.querySelector("#error");
   error.textContent = "";
-  const query = document.querySelector("#query").value;
-  const resp = await fetch("/memory/query", {
+  const resp = await fetch(path, {
     method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ query }),
+    body: JSON.stringify(payload),
   });
   const body = await resp.json();
-  if (!resp.ok) {
-    const detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail);
-    error.textContent = `${resp.status}: ${detail}`;
+  if (resp.ok) return body;
+  const detail = typeof body.detail === "string" ? body.detail
+    : Array.isArray(body.detail) ? body.detail.map((d) => `${d.loc.join(".")}: ${d.msg}`).join("; ")
+    : JSON.stringify(body.detail);
+  error.textContent = `${resp.status}: ${detail}`;
+  return null;
+}
+
+async function run() {
+  const body = await post("/memory/query", { query: document.querySelector("#query").value });
+  if (body) render(body);
+}
+
+async function ask() {
+  const shown = document.querySelector("#ask-query");
+  shown.textContent = "Asking… (the first question builds the model: seconds)";
+  shown.dataset.state = "asking";
+  const body = await post("/memory/ask", { text: document.querySelector("#ask").value });
+  shown.dataset.state = body ? (body.refused ? "refused" : "answered") : "failed";
+  if (!body) { shown.textContent = ""; return; }
+  if (body.refused) {
+    shown.textContent = `Refused by ${body.model}: no REM query serves this request ` +
+      `(it asks to act, or about the world), so nothing ran.`;
+    render({ ...body, query: "REFUSE", columns: [], rows: [], elapsed_ms: body.elapsed_ms });
     return;
   }
+  shown.textContent = `${body.model} made: ${body.query}  (${body.generate_ms.toFixed(1)} ms ` +
+    `to make, ${body.execute_ms.toFixed(1)} ms to run)`;
+  document.querySelector("#query").value = body.query;  // to edit and run again
   render(body);
 }
 
@@ -61,5 +86,7 @@ async function stats() {
 }
 
 document.querySelector("#run").addEventListener("click", run);
+document.querySelector("#ask-run").addEventListener("click", ask);
+document.querySelector("#ask").addEventListener("keydown", (e) => { if (e.key === "Enter") ask(); });
 document.querySelector("#query").addEventListener("keydown", (e) => { if (e.key === "Enter") run(); });
 stats();

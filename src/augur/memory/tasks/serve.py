@@ -1,0 +1,257 @@
+"""Serving the REM tasks: each task's models, built once for a memory and kept.
+
+    text = check_input("query", raw)         # the request's input as the task takes it
+    tasks = TaskServer(store, embedder)      # stores parameters; builds nothing
+    model = tasks.model("query")             # the task's default model, built on first use
+    model = tasks.model("query", "retrieval")
+    model.predict(text)                      # -> Prediction (tasks/base.py)
+
+A task is one entry of TASKS (a TaskSpec): its default model, the model names it
+accepts, how to build one, and how to check an input. Task 1 ("query": a request in
+words -> a REM query) is registered here; later tasks (the tip task of /generate,
+REM's "edges" and "moments") add a spec with `register`.
+
+Building is serialised by one lock and each model is built once per name. The store is
+read only by builders and refreshes, under that lock, so `model` may be called from
+any thread (the service gives the task models a thread and a store connection of
+their own; a model's predict reads nothing from the store). After the memory is
+written, `memory_changed()` makes the models re-read what they know of it (the fast
+model's names and titles) before the next is handed out. A model that holds an LLM
+(it has a `backend`) is kept one at a time, as augur.llm's factory requires: building
+another closes the previous one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from augur.errors import AugurError
+
+MAX_INPUT_CHARS = 2000
+
+
+class TaskRequestError(AugurError, ValueError):
+    """A task request that cannot be served as asked; `field` names what to fix
+    ("task", "model" or "input")."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str
+    default_model: str
+    models: tuple[str, ...]  # the accepted model names, as error messages list them
+    resolve: Callable[[str], str]  # a requested model name -> its canonical name, or ValueError
+    build: Callable[[TaskServer, str], Any]  # (server, canonical name) -> a model
+    check_input: Callable[[Any], Any]  # the raw input -> what predict takes, or ValueError
+    # (server, model): re-read what the model knows of the memory after it was written
+    refresh: Callable[[TaskServer, Any], None] | None = None
+
+
+TASKS: dict[str, TaskSpec] = {}
+
+
+def register(spec: TaskSpec) -> TaskSpec:
+    TASKS[spec.name] = spec
+    return spec
+
+
+def task_spec(task: str) -> TaskSpec:
+    if task not in TASKS:
+        raise TaskRequestError("task", f"unknown task {task!r}; expected one of "
+                                       f"{', '.join(sorted(TASKS))}")
+    return TASKS[task]
+
+
+def check_input(task: str, raw: Any) -> Any:
+    """`raw` as the task's models take it; TaskRequestError naming `input` if it is not one."""
+    spec = task_spec(task)
+    try:
+        return spec.check_input(raw)
+    except ValueError as e:
+        raise TaskRequestError("input", str(e)) from None
+
+
+def model_name(task: str, name: str | None = None) -> str:
+    """The canonical name of model `name` of `task` (its default when None)."""
+    spec = task_spec(task)
+    if name is None:
+        return spec.default_model
+    try:
+        return spec.resolve(name)
+    except ValueError as e:
+        raise TaskRequestError("model", f"task {task!r}: {e}; expected one of "
+                                        f"{', '.join(spec.models)}") from None
+
+
+class TaskServer:
+    """Each task's models for one memory, built on first use and kept."""
+
+    def __init__(self, store=None, embedder=None, cache_root=None) -> None:
+        self.store = store  # the memory the models read (names, ids); None for tasks that need none
+        self._embedder = embedder  # None: an Embedder of its own, made on first use
+        self.cache_root = cache_root  # where shot embeddings are cached; None: the harness's
+        self._lock = threading.RLock()  # builders build shared parts through `shared`
+        self._models: dict[tuple[str, str], Any] = {}
+        self._shared: dict[str, Any] = {}
+        self._stale = False  # the memory changed since the models read it
+
+    @property
+    def embedder(self):
+        with self._lock:
+            if self._embedder is None:
+                from augur.memory.embed import Embedder
+
+                self._embedder = Embedder()
+            return self._embedder
+
+    def model(self, task: str, name: str | None = None):
+        """The model `name` (default: the task's default) of `task`, built once."""
+        spec = task_spec(task)
+        key = (task, model_name(task, name))
+        with self._lock:
+            if self._stale:
+                self._stale = False
+                for (t, _), m in self._models.items():
+                    if TASKS[t].refresh is not None:
+                        TASKS[t].refresh(self, m)
+            if key not in self._models:
+                built = spec.build(self, key[1])
+                if getattr(built, "backend", None) is not None:
+                    self._drop_llms()
+                self._models[key] = built
+            return self._models[key]
+
+    def memory_changed(self) -> None:
+        """The store was written: models refresh what they know of it (names, ids)
+        before the next one is handed out. Safe from any thread."""
+        self._stale = True
+
+    def built(self) -> list[tuple[str, str]]:
+        """(task, model name) of every model built so far."""
+        with self._lock:
+            return list(self._models)
+
+    def shared(self, key: str, make: Callable[[], Any]):
+        """A part several models share (e.g. the training requests' embeddings), made once."""
+        with self._lock:
+            if key not in self._shared:
+                self._shared[key] = make()
+            return self._shared[key]
+
+    def _drop_llms(self) -> None:
+        for key, m in list(self._models.items()):
+            if getattr(m, "backend", None) is not None:
+                del self._models[key]
+                with contextlib.suppress(Exception):  # closing frees memory; nothing to report
+                    m.backend.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop_llms()
+            self._models.clear()
+            self._shared.clear()
+
+
+# ---- task 1: a request in words -> a REM query ------------------------------------
+QUERY_MODELS = ("fast", "retrieval", "search-all", "llamacpp", "llamacpp:FILE.gguf",
+                "FILE.gguf")
+
+
+def _query_input(raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise ValueError(f"task 'query' takes the request in words as a string, got "
+                         f"{type(raw).__name__ if raw is not None else 'null'}")
+    text = raw.strip()
+    if not 1 <= len(text) <= MAX_INPUT_CHARS:
+        raise ValueError(f"task 'query' takes a request of 1 to {MAX_INPUT_CHARS} characters "
+                         f"(spaces at the ends not counted), got {len(text)}")
+    return text
+
+
+def _query_resolve(name: str) -> str:
+    name = name.strip()
+    if name in ("fast", "retrieval", "search-all", "llamacpp"):
+        return name
+    if name.startswith("llamacpp:") and name.endswith(".gguf"):
+        return name
+    if name.endswith(".gguf"):
+        return f"llamacpp:{name}"
+    raise ValueError(f"unknown model {name!r}")
+
+
+def _train_index(server: TaskServer):
+    """The train split's requests with their embeddings, from the cache when it has them."""
+    def make():
+        from augur.memory.tasks.harness.data import query_examples
+        from augur.memory.tasks.shots_cache import cached_shot_index
+
+        return cached_shot_index(query_examples("train"), server.embedder, server.cache_root)
+
+    return server.shared("query:train-index", make)
+
+
+def _query_build(server: TaskServer, name: str):
+    from augur.memory.tasks import query_models as M
+
+    if name == "search-all":
+        return M.SearchAllModel()
+    if name == "retrieval":
+        return M.RetrievalModel(_train_index(server))
+    if name == "fast":
+        from augur.memory.tasks.query_fast import FastModel
+
+        if server.store is None:
+            raise TaskRequestError("model", "the fast model reads the memory (names, ids), "
+                                            "and this server has no memory store")
+        index = _train_index(server)
+        # The intent classifier trains by full-batch gradient descent on small matrices:
+        # OpenBLAS's second thread only spin-waits against the first on two cores
+        # (43 s instead of 7 s here), so training runs on one.
+        with _one_blas_thread():
+            return FastModel(index, server.store)
+    from augur.llm.backend import BackendError
+    from augur.llm.factory import make_backend
+
+    try:
+        backend = make_backend(name)
+        backend.load()  # fail here, by name, rather than inside the first answer
+    except (BackendError, ValueError) as e:
+        raise TaskRequestError("model", f"model {name!r} cannot be loaded: {e}") from None
+    from augur.llm.finetune.export import tuned_adapter
+
+    _, _, path = name.partition(":")
+    if path and tuned_adapter(path):
+        # A model `augur llm export` wrote: fine-tuned on the brief zero-shot prompt.
+        return M.LLMModel(backend, None, k=0, name=name)
+    return M.LLMModel(backend, _train_index(server), k=4, name=name)
+
+
+def _query_refresh(server: TaskServer, model) -> None:
+    """The fast model's names, ids, titles and date range, read again (milliseconds):
+    a title added since it was built is a LOOKUP, not a FUZZY."""
+    from augur.memory.tasks.query_fast import FastModel, Vocab
+
+    if isinstance(model, FastModel) and server.store is not None:
+        model.vocab = Vocab(server.store)
+
+
+def _one_blas_thread():
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(1, user_api="blas")
+
+
+register(TaskSpec(name="query", default_model="fast", models=QUERY_MODELS,
+                  resolve=_query_resolve, build=_query_build, check_input=_query_input,
+                  refresh=_query_refresh))
+
+__all__ = ["TASKS", "TaskRequestError", "TaskServer", "TaskSpec", "check_input", "model_name",
+           "register", "task_spec"]
