@@ -24,21 +24,19 @@ Target: p50 <= 100 ms.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import json
 import os
 import platform
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import defaultdict
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # `augur bench` runs us by path
+from serve_process import ServeProcess  # noqa: E402
 
 TARGET_P50_MS = 100.0
 
@@ -49,54 +47,6 @@ def _pct(values: list[float], q: float) -> float | None:
         return None
     s = sorted(values)
     return round(s[min(len(s) - 1, max(0, round(q / 100 * len(s) + 0.5) - 1))], 2)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """`augur serve --memory PATH` in a child process, stopped by `stop()`."""
-
-    def __init__(self, memory: Path, models: Path) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "augur.cli", "serve", "--host", "127.0.0.1", "--port",
-             str(self.port), "--models", str(models), "--memory", str(memory)],
-            stdout=subprocess.DEVNULL, stderr=self.log, stdin=subprocess.DEVNULL,
-            start_new_session=True, env={k: v for k, v in os.environ.items()
-                                         if k != "AUGUR_API_TOKEN"})
-
-    def wait_healthy(self, timeout: float) -> None:
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"bench memory-ask: the server exited with code "
-                                 f"{self.proc.returncode}:\n{self.log_tail()}")
-            with contextlib.suppress(OSError), urllib.request.urlopen(self.url + "/healthz",
-                                                                      timeout=1):
-                return
-            time.sleep(0.1)
-        raise SystemExit(f"bench memory-ask: no /healthz answer in {timeout:.0f} s:\n"
-                         f"{self.log_tail()}")
-
-    def log_tail(self) -> str:
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")[-3000:]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)  # uvicorn's graceful shutdown
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
 
 
 def ask(conn: http.client.HTTPConnection, text: str) -> tuple[float, int, dict]:
@@ -171,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
                          "memory ingest`")
 
     with tempfile.TemporaryDirectory() as models:
-        server = Server(args.memory, Path(models))
+        server = ServeProcess(["--models", str(models), "--memory", str(args.memory)],
+                              "bench memory-ask")
         try:
             t0 = time.perf_counter()
             server.wait_healthy(60)

@@ -26,20 +26,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # `augur bench` runs us by path
+from serve_process import ServeProcess, healthy  # noqa: E402
+
 LEVELS = (1, 8, 32)
 LOOPBACK = ("127.0.0.1", "localhost")
 N_WINDOWS = 256  # distinct request bodies, cycled; enough that no two in flight repeat
@@ -221,20 +220,6 @@ async def run_level(host: str, port: int, requests: list[bytes], clients: int,
 
 # ---------------------------------------------------------------- the server
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url + "/healthz", timeout=1) as r:
-            return r.status == 200
-    except OSError:
-        return False
-
-
 def _batches(host: str, port: int) -> tuple[int, int] | None:
     """(predictions, forward passes) the server reports on /healthz."""
     try:
@@ -254,60 +239,14 @@ def _cpu_s(pid: int) -> float | None:
         return None
 
 
-def _die_with_parent() -> None:
-    """In the child before exec: ask Linux for SIGTERM when the parent dies."""
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-class Server:
-    """`augur serve` in a child process; `stop()` is safe to call more than once."""
-
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.port = args.port or _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.cmd = [sys.executable, "-m", "augur.cli", "serve", "--host", "127.0.0.1",
-                    "--port", str(self.port), "--models", str(args.models),
-                    "--default-model", args.model]
-        if args.batch_wait_ms is not None:
-            self.cmd += ["--batch-wait-ms", str(args.batch_wait_ms)]
-        if args.torch_threads is not None:
-            self.cmd += ["--torch-threads", str(args.torch_threads)]
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
-        # Own session: the terminal's Ctrl-C reaches only us, and stop() (in a finally)
-        # shuts the server down in order. If we are killed outright, the kernel sends
-        # it SIGTERM (Linux), so no orphan server keeps eating the cores.
-        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL, stderr=self.log,
-                                     stdin=subprocess.DEVNULL, start_new_session=True,
-                                     preexec_fn=_die_with_parent)
-
-    def wait_healthy(self, timeout: float) -> None:
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"bench service: the server exited with code "
-                                 f"{self.proc.returncode}:\n{self.log_tail()}")
-            if _healthy(self.url):
-                return
-            time.sleep(0.1)
-        raise SystemExit(f"bench service: no /healthz answer from {self.url} in {timeout:.0f} "
-                         f"s:\n{self.log_tail()}")
-
-    def log_tail(self) -> str:
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")[-3000:]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)  # uvicorn's graceful shutdown
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+def server_for(args: argparse.Namespace) -> ServeProcess:
+    """`augur serve` on the bench's models, with the bench's server flags."""
+    cmd = ["--models", str(args.models), "--default-model", args.model]
+    if args.batch_wait_ms is not None:
+        cmd += ["--batch-wait-ms", str(args.batch_wait_ms)]
+    if args.torch_threads is not None:
+        cmd += ["--torch-threads", str(args.torch_threads)]
+    return ServeProcess(cmd, "bench service", port=args.port)
 
 
 # ---------------------------------------------------------------- main
@@ -393,13 +332,13 @@ def main(argv: list[str] | None = None) -> int:
         if target:
             host, port = target
             info = {"started": False, "url": args.url, "model": args.model}
-            if not _healthy(f"http://{host}:{port}"):
+            if not healthy(f"http://{host}:{port}"):
                 raise SystemExit(f"bench service: no /healthz answer at {args.url}")
         else:
             if not (args.models / args.model).is_dir():
                 raise SystemExit(f"--model {args.model!r}: no checkpoint folder "
                                  f"{args.models / args.model}")
-            server = Server(args)
+            server = server_for(args)
             host, port = "127.0.0.1", server.port
             info = {"started": True, "cmd": " ".join(server.cmd[1:]), "url": server.url,
                     "model": args.model, "batch_wait_ms": (
