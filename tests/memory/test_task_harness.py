@@ -20,8 +20,8 @@ def test_one_mechanism_seals_both_harnesses():
     assert type(REM_TASKS) is type(HARNESS) is frozen.Frozen
     manifest = verify()
     assert manifest["version"] == C.REM_TASKS_VERSION
-    assert {"query_train", "query_val", "query_test", "query_handwritten"} == set(
-        manifest["data"])
+    assert {"query_train", "query_val", "query_test", "query_handwritten", "edge_train",
+            "edge_val", "edge_test"} == set(manifest["data"])
     assert "query_metrics.py" in manifest["code"] and "query_data.py" in manifest["code"]
 
 

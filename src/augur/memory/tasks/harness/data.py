@@ -3,6 +3,7 @@ lines, checked against the manifest before use.
 
     query_examples("test")          task 1's frozen test split
     query_examples("handwritten")   the hand-written requests (committed, not generated)
+    edge_examples("val")            task 2's frozen val split (source -> candidate pairs)
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import os
 from pathlib import Path
 
 from augur.memory.tasks.harness import constants as C
+from augur.memory.tasks.harness.edge_schema import EdgeExample
 from augur.memory.tasks.harness.examples import QueryExample
 
 HERE = Path(__file__).resolve().parent
 HANDWRITTEN = HERE / "data" / "query_handwritten.jsonl"
 QUERY_SPLITS = ("train", "val", "test", "handwritten")
+EDGE_SPLITS = ("train", "val", "test")
 
 
 def cache_dir() -> Path:
@@ -52,7 +55,15 @@ def dataset_files(fresh: bool = False) -> dict[str, Path]:
         root.mkdir(parents=True, exist_ok=True)
         for split in ("train", "val", "test"):
             write_jsonl([e for e in examples if e.split == split], paths[f"query_{split}"])
-    return {**paths, "query_handwritten": HANDWRITTEN}
+    edges = {f"edge_{s}": root / f"edge_{s}.jsonl" for s in EDGE_SPLITS}
+    if fresh or not all(p.is_file() for p in edges.values()):
+        from augur.memory.tasks.harness.edge_data import build_edge_examples
+
+        pairs = build_edge_examples()
+        root.mkdir(parents=True, exist_ok=True)
+        for split in EDGE_SPLITS:
+            write_jsonl([e for e in pairs if e.split == split], edges[f"edge_{split}"])
+    return {**paths, "query_handwritten": HANDWRITTEN, **edges}
 
 
 def query_examples(split: str, verify: bool = True) -> list[QueryExample]:
@@ -66,3 +77,16 @@ def query_examples(split: str, verify: bool = True) -> list[QueryExample]:
 
         verify_manifest()
     return read_jsonl(dataset_files()[f"query_{split}"])
+
+
+def edge_examples(split: str, verify: bool = True) -> list[EdgeExample]:
+    """One split of task 2, after the manifest check (FrozenChangedError if changed)."""
+    from augur.memory.tasks.harness.edge_data import read_edge_jsonl
+
+    if split not in EDGE_SPLITS:
+        raise ValueError(f"split: expected one of {', '.join(EDGE_SPLITS)}, got {split!r}")
+    if verify:
+        from augur.memory.tasks.harness.manifest import verify as verify_manifest
+
+        verify_manifest()
+    return read_edge_jsonl(dataset_files()[f"edge_{split}"])

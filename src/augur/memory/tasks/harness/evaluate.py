@@ -1,6 +1,6 @@
-"""Runs a task-1 model over a frozen split and scores it: the one path every model's
+"""Runs a task model over a frozen split and scores it: the one path every model's
 numbers come from (`augur memory eval`, `augur memory compare`, `augur bench
-rem-query`).
+rem-query`). Task 1: `evaluate_query_model`; task 2: `evaluate_edge_model`.
 
 The memory the queries execute on is the world of constants.py in a SQLite store,
 built once into the cache (atomically: a half-built file is never used) and opened
@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from augur.memory.tasks.harness import constants as C
-from augur.memory.tasks.harness.data import cache_dir, query_examples
+from augur.memory.tasks.harness.data import cache_dir, edge_examples, query_examples
+from augur.memory.tasks.harness.edge_metrics import score_edges
 from augur.memory.tasks.harness.query_metrics import score_queries
 from augur.memory.tasks.harness.query_schema import answer_text
 
@@ -51,11 +53,7 @@ def evaluate_query_model(model, split: str = "test", limit: int | None = None,
     """(report, predictions) of `model` on a split of task 1 (the first `limit`)."""
     from tqdm import tqdm
 
-    examples = query_examples(split)
-    if limit is not None:
-        if limit <= 0:
-            raise ValueError(f"limit: expected a positive number of examples, got {limit}")
-        examples = examples[:limit]
+    examples = _limited(query_examples(split), limit)
     preds = [model.predict(ex.text) for ex in tqdm(
         examples, desc=f"{model.name} on {split}", unit="request", file=sys.stderr,
         disable=not progress)]
@@ -63,4 +61,46 @@ def evaluate_query_model(model, split: str = "test", limit: int | None = None,
     report = score_queries(examples, [p.valid for p in preds], texts,
                            [p.latency_ms for p in preds], executor or world_executor())
     return {"task": "query", "model": model.name, "split": split,
+            "rem_tasks_version": C.REM_TASKS_VERSION, **report}, preds
+
+
+def _limited(examples: list, limit: int | None) -> list:
+    if limit is None:
+        return examples
+    if limit <= 0:
+        raise ValueError(f"limit: expected a positive number of examples, got {limit}")
+    return examples[:limit]
+
+
+def evaluate_edge_model(model, split: str = "test", limit: int | None = None,
+                        progress: bool = True) -> tuple[dict[str, Any], list]:
+    """(report, predictions) of `model` on a split of task 2 (the first `limit` pairs).
+    Each source's candidates go to `model.predict_batch(source, candidates)` in one
+    call, timed here; each pair is charged that call's time over its candidates."""
+    from tqdm import tqdm
+
+    examples = _limited(edge_examples(split), limit)
+    groups: list[list] = []
+    for ex in examples:  # a source's pairs are consecutive in the file
+        if groups and groups[-1][0].source.id == ex.source.id:
+            groups[-1].append(ex)
+        else:
+            groups.append([ex])
+    preds, latencies = [], []
+    for group in tqdm(groups, desc=f"{model.name} on edges {split}", unit="source",
+                      file=sys.stderr, disable=not progress):
+        t0 = time.perf_counter()
+        batch = model.predict_batch(group[0].source, [ex.candidate for ex in group])
+        per_pair = (time.perf_counter() - t0) * 1000 / len(group)
+        if len(batch) != len(group):
+            raise ValueError(f"{model.name}.predict_batch answered {len(batch)} predictions "
+                             f"for {len(group)} candidates")
+        for p in batch:
+            p.latency_ms = per_pair
+        preds += batch
+        latencies += [per_pair] * len(group)
+    scores = [p.output.score if p.valid else None for p in preds]
+    types = [p.output.type if p.valid else None for p in preds]
+    report = score_edges(examples, scores, types, latencies)
+    return {"task": "edges", "model": model.name, "split": split,
             "rem_tasks_version": C.REM_TASKS_VERSION, **report}, preds
