@@ -67,7 +67,8 @@ def upper_task():
 
 
 def test_unknown_task_names_the_known_ones():
-    with pytest.raises(TaskRequestError, match=r"unknown task 'tip'; expected one of query") as e:
+    with pytest.raises(TaskRequestError,
+                       match=r"unknown task 'tip'; expected one of edges, query") as e:
         TaskServer().model("tip")
     assert e.value.field == "task"
 

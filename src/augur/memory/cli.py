@@ -3,6 +3,7 @@
     augur memory ingest --persona 42 --days 90       (the simulated world's memory)
     augur memory ingest notes/                       (a folder of .md / .txt files)
     augur memory ingest records.jsonl                (resources, or an export)
+    augur memory ingest new.jsonl --propose-edges    (+ edges to nearest neighbours)
     augur memory query 'SEARCH "ci failure" IN resources LIMIT 5' [--json]
     augur memory stats
     augur memory export --out memory.jsonl
@@ -43,6 +44,12 @@ def add_memory_arguments(subparsers: argparse._SubParsersAction) -> argparse.Arg
                      help="days of the simulated world to render (default 90)")
     ing.add_argument("--no-embed", action="store_true",
                      help="skip embeddings (SEARCH then runs on BM25 and entities only)")
+    ing.add_argument("--propose-edges", action="store_true",
+                     help="link each new or changed resource to its nearest neighbours with "
+                          "REM task 2's scorer (provenance edges:scorer)")
+    ing.add_argument("--neighbours", type=positive_int("--neighbours"), default=12,
+                     help="with --propose-edges: nearest resources scored per new one "
+                          "(default 12)")
     ing.add_argument("--json", action="store_true", help="print the report as JSON")
     ing.set_defaults(func=_cmd_ingest)
 
@@ -99,9 +106,18 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         batch, label = world_batch(args.persona, args.days), f"persona {args.persona}"
     else:
         batch, label = source_batch(args.source), str(args.source)
+    if args.propose_edges and args.no_embed:
+        raise ValueError("memory ingest: --propose-edges finds neighbours by embedding; "
+                         "drop --no-embed")
     embedder = None if args.no_embed else Embedder()
+    propose = None
+    if args.propose_edges:
+        from augur.memory.tasks.edge_ingest import ProposeConfig
+
+        propose = ProposeConfig(neighbours=args.neighbours)
     with open_store(args.store) as store:
-        report = ingest(store, batch, embedder, source=label, progress=True)
+        report = ingest(store, batch, embedder, source=label, progress=True,
+                        propose_edges=propose)
         stats = store.stats()
     if args.json:
         print(json.dumps({**report.to_json(), "stats": stats}, indent=2))
@@ -110,6 +126,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         updated = sum(report.result.updated.values())
         print(f"{label}: {report.records} records read, added {added}"
               + (f", updated {updated}" if updated else "")
+              + (f", {report.proposed_edges} edges proposed" if args.propose_edges else "")
               + f" ({report.embedded} embedded, {report.seconds:.1f} s) -> {args.store}")
     return 0
 

@@ -5,7 +5,9 @@ Every source becomes one `MemoryBatch`, embedded, then written by `store.add` in
 single transaction: an error or a kill -9 part-way leaves the store as it was.
 Records keep stable ids (world ids, file paths, the JSON's own ids), so ingesting
 the same source again adds nothing, and records whose content has not changed are
-not embedded again.
+not embedded again. With `propose_edges`, REM task 2's model links each new or
+changed resource to its nearest neighbours in the same transaction
+(augur.memory.tasks.edge_ingest).
 """
 
 from __future__ import annotations
@@ -40,17 +42,22 @@ class IngestReport:
     embedded: int  # texts embedded this time (unchanged records are not)
     result: AddResult
     seconds: float
+    proposed_edges: int = 0  # edges task 2's model proposed (0 unless asked to)
 
     def to_json(self) -> dict:
         return {"source": self.source, "records": self.records, "embedded": self.embedded,
                 "added": self.result.added, "updated": self.result.updated,
                 "invalidated_facts": self.result.invalidated_facts,
+                "proposed_edges": self.proposed_edges,
                 "seconds": round(self.seconds, 3)}
 
 
 def ingest(store: Store, batch: MemoryBatch, embedder=None, source: str = "batch",
-           progress: bool = False) -> IngestReport:
-    """Embed what is new or changed in `batch`, then add it all in one transaction."""
+           progress: bool = False, propose_edges=None) -> IngestReport:
+    """Embed what is new or changed in `batch`, then add it all in one transaction.
+    `propose_edges` (an edge_ingest.ProposeConfig, or True for the default one): also
+    add the edges task 2's model proposes between each new or changed resource and
+    its nearest neighbours; it needs the embedder."""
     import time
 
     t0 = time.perf_counter()
@@ -62,8 +69,21 @@ def ingest(store: Store, batch: MemoryBatch, embedder=None, source: str = "batch
             known = store.digests(table, [r.id for r in recs])
             todo += [r for r in recs if known.get(r.id) != digest(r)]
         vectors = _embed(embedder, todo, progress)
+    proposed: list[Edge] = []
+    if propose_edges:
+        if embedder is None:
+            raise IngestError("proposing edges needs embeddings (a new resource's candidates "
+                              "are its nearest neighbours by vector); drop --no-embed or "
+                              "--propose-edges")
+        from augur.memory.tasks.edge_ingest import ProposeConfig
+        from augur.memory.tasks.edge_ingest import propose_edges as propose
+
+        cfg = propose_edges if isinstance(propose_edges, ProposeConfig) else None
+        proposed = propose(store, batch, vectors, cfg, embedder=embedder)
+        batch = batch.model_copy(update={"edges": [*batch.edges, *proposed]})
     result = store.add(batch, vectors)
-    return IngestReport(source, len(batch), len(vectors), result, time.perf_counter() - t0)
+    return IngestReport(source, len(batch) - len(proposed), len(vectors), result,
+                        time.perf_counter() - t0, len(proposed))
 
 
 def _embed(embedder, records: list, progress: bool) -> dict[str, np.ndarray]:

@@ -1,6 +1,8 @@
 """Task 2's models, side by side. Each has `name` and
-`predict_batch(source, candidates) -> list[Prediction]` (one call per new resource, as
-ingest would make it) and `predict(source, candidate)` for one pair.
+`predict_batch(source, candidates, cos=None) -> list[Prediction]` (one call per new
+resource, as ingest makes it; `cos`: the candidates' cosines to the source when the
+caller has them, e.g. from a store's vector search) and `predict(source, candidate)`
+for one pair.
 
     none     always score 0, type none (the floor)
     time     score exp(-days apart); SEE_ALSO at or above the threshold
@@ -11,9 +13,10 @@ ingest would make it) and `predict(source, candidate)` for one pair.
              edge; trained on the train split, hyper-parameters chosen on val
 
 Both fitted models follow scikit-learn's contract (`fit` returns self, learned state
-ends in `_`, predicting before `fit` raises). Vectors are kept by resource id, so a
-resource is embedded once; `warm(resources)` loads many at once through the on-disk
-embedding cache, as a store holds the vectors of what it already has.
+ends in `_`, predicting before `fit` raises). Vectors are kept by resource id (and
+embedded again when the id's text changes), so a resource is embedded once;
+`warm(resources)` loads many at once through the on-disk embedding cache, as a store
+holds the vectors of what it already has.
 """
 
 from __future__ import annotations
@@ -75,14 +78,14 @@ class _Unfitted:
 class NoneModel:
     name = "none"
 
-    def predict_batch(self, source, candidates) -> list[Prediction]:
+    def predict_batch(self, source, candidates, cos=None) -> list[Prediction]:
         return [_answer(0.0, "none", "never an edge", []) for _ in candidates]
 
 
 class TimeModel:
     name = "time"
 
-    def predict_batch(self, source, candidates) -> list[Prediction]:
+    def predict_batch(self, source, candidates, cos=None) -> list[Prediction]:
         out = []
         for c in candidates:
             s = math.exp(-abs(_gap_days(source, c)))
@@ -98,6 +101,16 @@ class Vectors:
     def __init__(self, embedder=None) -> None:
         self.embedder = embedder
         self.by_id: dict[str, np.ndarray] = {}
+        self.text_of: dict[str, str] = {}  # the text each vector is of: an id whose text
+        # changed (a served request's candidate, a store's record) is embedded again
+
+    def _unknown(self, resources: list[EdgeResource]) -> list[EdgeResource]:
+        return list({r.id: r for r in resources
+                     if self.text_of.get(r.id) != r.text()}.values())
+
+    def _keep(self, resources: list[EdgeResource], matrix: np.ndarray) -> None:
+        for r, v in zip(resources, matrix, strict=True):
+            self.by_id[r.id], self.text_of[r.id] = v, r.text()
 
     def _embedder(self):
         if self.embedder is None:
@@ -110,18 +123,15 @@ class Vectors:
         """Load many vectors at once, through the on-disk cache of the task harness."""
         from augur.memory.tasks.shots_cache import cached_matrix
 
-        todo = sorted({r.id: r for r in resources if r.id not in self.by_id}.values(),
-                      key=lambda r: r.id)
+        todo = sorted(self._unknown(resources), key=lambda r: r.id)
         if todo:
-            m = cached_matrix([r.text() for r in todo], self._embedder())
-            self.by_id.update({r.id: v for r, v in zip(todo, m, strict=True)})
+            self._keep(todo, cached_matrix([r.text() for r in todo], self._embedder()))
 
     def get(self, resources: list[EdgeResource]) -> np.ndarray:
         """(len(resources), dim) rows; those not yet known embedded in one batch."""
-        todo = list({r.id: r for r in resources if r.id not in self.by_id}.values())
+        todo = self._unknown(resources)
         if todo:
-            m = self._embedder().embed([r.text() for r in todo])
-            self.by_id.update({r.id: v for r, v in zip(todo, m, strict=True)})
+            self._keep(todo, self._embedder().embed([r.text() for r in todo]))
         return np.stack([self.by_id[r.id] for r in resources])
 
     def cosine(self, source: EdgeResource, candidates: list[EdgeResource]) -> np.ndarray:
@@ -168,9 +178,9 @@ class CosineModel(_Unfitted):
         self.x_, self.y_ = isotonic(cos, np.array([ex.affinity for ex in examples]))
         return self
 
-    def predict_batch(self, source, candidates) -> list[Prediction]:
+    def predict_batch(self, source, candidates, cos=None) -> list[Prediction]:
         self._check()
-        cos = self.vectors.cosine(source, candidates)
+        cos = self.vectors.cosine(source, candidates) if cos is None else np.asarray(cos)
         scores = np.interp(cos, self.x_, self.y_)
         return [_answer(s, "SEE_ALSO" if s >= C.EDGE_THRESHOLD else "none",
                         f"cosine {c:.3f}", []) for s, c in zip(scores, cos, strict=True)]
@@ -224,10 +234,15 @@ class ScorerModel(_Unfitted):
         self.vectors.warm(resources)
 
     # features ---------------------------------------------------------------------------
-    def _text(self, r: EdgeResource) -> _Text:
-        t = self._texts.get(r.id)
-        if t is None:
-            t = self._texts[r.id] = _Text(r, self.idf_, self.default_idf_)
+    def _text(self, r: EdgeResource, seen: dict[str, _Text]) -> _Text:
+        """r's text features: from training (`_texts`, kept while the id's record is the
+        same), else from `seen` (this call's), else computed into `seen`. Only training
+        texts are kept across calls: a store's records would pile up in memory."""
+        for cache in (self._texts, seen):
+            t = cache.get(r.id)
+            if t is not None and (t.r is r or t.r == r):
+                return t
+        t = seen[r.id] = _Text(r, self.idf_, self.default_idf_)
         return t
 
     def _pair(self, s: _Text, c: _Text, cos: float) -> list[float]:
@@ -249,10 +264,12 @@ class ScorerModel(_Unfitted):
                 *(float(c.r.kind == k) for k in self.kinds_),
                 *(float(pair == p) for p in self.pairs_)]
 
-    def _features(self, source: EdgeResource, candidates: list[EdgeResource]) -> np.ndarray:
-        cos = self.vectors.cosine(source, candidates)
-        s = self._text(source)
-        x = np.array([self._pair(s, self._text(c), float(k)) for c, k in
+    def _features(self, source: EdgeResource, candidates: list[EdgeResource], cos=None,
+                  seen: dict[str, _Text] | None = None) -> np.ndarray:
+        cos = self.vectors.cosine(source, candidates) if cos is None else np.asarray(cos)
+        seen = self._texts if seen is None else seen
+        s = self._text(source, seen)
+        x = np.array([self._pair(s, self._text(c, seen), float(k)) for c, k in
                       zip(candidates, cos, strict=True)])
         return (x - self.mean_) / self.std_
 
@@ -285,17 +302,18 @@ class ScorerModel(_Unfitted):
                                     l2=self.cfg.type_l2, steps=self.cfg.steps, lr=self.cfg.lr)
         return self
 
-    def predict_batch(self, source, candidates) -> list[Prediction]:
+    def predict_batch(self, source, candidates, cos=None) -> list[Prediction]:
         self._check()
-        x = self._features(source, candidates)
+        seen: dict[str, _Text] = {}
+        x = self._features(source, candidates, cos, seen)
         scores = 1 / (1 + np.exp(-(x @ self.coef_ + self.intercept_)))
         proba = self.types_._proba(x)
-        s = self._text(source)
+        s = self._text(source, seen)
         out = []
         for score, pr, c in zip(scores, proba, candidates, strict=True):
             kind = self.types_.classes[int(np.argmax(pr))] if score >= C.EDGE_THRESHOLD \
                 else "none"
-            shared = sorted(s.words & self._text(c).title, key=lambda w: -self.idf_.get(
+            shared = sorted(s.words & self._text(c, seen).title, key=lambda w: -self.idf_.get(
                 w, self.default_idf_))[:3]
             out.append(_answer(score, kind, f"{kind} at {score:.2f}", shared))
         return out

@@ -4,7 +4,9 @@ The output model (harness/edge_schema.py, frozen with the metrics) is `EdgeAnswe
 type (SEE_ALSO, PREREQUISITE, CONTINUATION or none), score in [0, 1], a short reason
 and `metadata.topic_overlap`. A model answers a whole source at once:
 `predict_batch(source, candidates) -> list[Prediction]` (models in edge_models.py).
-This file is the task's model-facing side: the prompt for an LLM and the targets.
+This file is the task's model-facing side: the prompt for an LLM, the targets, and
+what /generate takes and answers for it (`EdgeRequest` -> `EdgeAnswers`, one answer per
+candidate, in order).
 """
 
 from __future__ import annotations
@@ -12,13 +14,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator
+
 from augur.llm.backend import Message
 from augur.memory.tasks.base import Prediction, Task
+from augur.memory.tasks.harness import constants as C
 from augur.memory.tasks.harness import data as D
 from augur.memory.tasks.harness.edge_metrics import score_edges
 from augur.memory.tasks.harness.edge_schema import EdgeAnswer, EdgeExample, EdgeResource
 
-__all__ = ["BRIEF", "SYSTEM", "EdgeAnswer", "EdgesTask", "pair_text"]
+__all__ = ["BRIEF", "SYSTEM", "EdgeAnswer", "EdgeAnswers", "EdgeRequest", "EdgesTask",
+           "pair_text"]
+
+MAX_CANDIDATES = 100  # per request: a new resource's neighbours, not a whole memory
 
 SYSTEM = (
     "You link a person's new resource (an email thread, PR, ticket, CI build, meeting "
@@ -37,6 +45,31 @@ REASONS = {"PREREQUISITE": "one is needed before the other",
            "CONTINUATION": "one carries the other on",
            "SEE_ALSO": "both are about the same work, close in time",
            "none": "not about the same work"}
+
+
+class EdgeRequest(BaseModel):
+    """A new resource and the candidates to score it against (/generate's input)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: EdgeResource
+    candidates: list[EdgeResource] = Field(min_length=1, max_length=MAX_CANDIDATES)
+
+    @field_validator("source", "candidates", mode="after")
+    @classmethod
+    def _clip(cls, v):
+        """Contents clipped as the models were trained to see them."""
+        return [_clipped(r) for r in v] if isinstance(v, list) else _clipped(v)
+
+
+def _clipped(r: EdgeResource) -> EdgeResource:
+    if len(r.content) <= C.EDGE_CONTENT_CHARS:
+        return r
+    return r.model_copy(update={"content": r.content[:C.EDGE_CONTENT_CHARS]})
+
+
+class EdgeAnswers(RootModel[list[EdgeAnswer]]):
+    """One answer per candidate of an EdgeRequest, in the candidates' order."""
 
 
 def _view(r: EdgeResource) -> dict[str, str]:

@@ -8,8 +8,9 @@
 
 A task is one entry of TASKS (a TaskSpec): its default model, the model names it
 accepts, how to build one, and how to check an input. Task 1 ("query": a request in
-words -> a REM query) is registered here; later tasks (the tip task of /generate,
-REM's "edges" and "moments") add a spec with `register`.
+words -> a REM query) and task 2 ("edges": a new resource and candidates -> one scored
+edge per candidate) are registered here; later tasks (the tip task of /generate,
+REM's "moments") add a spec with `register`.
 
 Building is serialised by one lock and each model is built once per name. The store is
 read only by builders and refreshes, under that lock, so `model` may be called from
@@ -252,6 +253,73 @@ def _one_blas_thread():
 register(TaskSpec(name="query", default_model="fast", models=QUERY_MODELS,
                   resolve=_query_resolve, build=_query_build, check_input=_query_input,
                   refresh=_query_refresh))
+
+
+# ---- task 2: a new resource and candidates -> scored, typed edges -------------------
+EDGE_MODELS = ("none", "time", "cosine", "scorer")
+
+
+def _edges_input(raw: Any):
+    """{source, candidates: [...]}, each an EdgeResource (id, kind, name, content,
+    created_at); a ValueError names the first fields that are wrong."""
+    from pydantic import ValidationError
+
+    from augur.memory.tasks.edges import EdgeRequest
+
+    if not isinstance(raw, dict):
+        raise ValueError(f"task 'edges' takes an object {{source, candidates}}, got "
+                         f"{type(raw).__name__ if raw is not None else 'null'}")
+    try:
+        return EdgeRequest.model_validate(raw)
+    except ValidationError as e:
+        parts = [f"input.{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors()[:3]]
+        raise ValueError(f"task 'edges': {'; '.join(parts)} (each of source and candidates "
+                         "is {id, kind, name, content, created_at})") from None
+
+
+def _edges_resolve(name: str) -> str:
+    if name.strip() in EDGE_MODELS:
+        return name.strip()
+    raise ValueError(f"unknown model {name!r}")
+
+
+class EdgesServed:
+    """A task-2 model answering one EdgeRequest as one Prediction, whose output is the
+    list of the candidates' answers (EdgeAnswers) and whose latency is the batch's."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.name = model.name
+
+    def predict(self, request):
+        import time
+
+        from augur.memory.tasks.base import Prediction
+        from augur.memory.tasks.edges import EdgeAnswers
+
+        t0 = time.perf_counter()
+        preds = self.model.predict_batch(request.source, request.candidates)
+        ms = (time.perf_counter() - t0) * 1000
+        bad = next((p for p in preds if not p.valid), None)
+        if bad is not None:
+            return Prediction(None, text=bad.text, error=bad.error, latency_ms=ms)
+        return Prediction(EdgeAnswers([p.output for p in preds]), latency_ms=ms,
+                          text="; ".join(p.text for p in preds)[:2000],
+                          extra={"ms_per_pair": ms / len(preds)})
+
+
+def _edges_build(server: TaskServer, name: str):
+    from augur.memory.tasks.edge_models import harness_vectors, make_edge_model
+
+    vectors = None
+    if name in ("cosine", "scorer"):  # both read the train split's vectors (cached on disk)
+        vectors = server.shared("edges:vectors", lambda: harness_vectors(server.embedder))
+    with _one_blas_thread():  # small full-batch fits, as the fast model's (see above)
+        return EdgesServed(make_edge_model(name, vectors))
+
+
+register(TaskSpec(name="edges", default_model="scorer", models=EDGE_MODELS,
+                  resolve=_edges_resolve, build=_edges_build, check_input=_edges_input))
 
 __all__ = ["TASKS", "TaskRequestError", "TaskServer", "TaskSpec", "check_input", "model_name",
            "register", "task_spec"]
