@@ -21,7 +21,8 @@ def test_one_mechanism_seals_both_harnesses():
     manifest = verify()
     assert manifest["version"] == C.REM_TASKS_VERSION
     assert {"query_train", "query_val", "query_test", "query_handwritten", "edge_train",
-            "edge_val", "edge_test"} == set(manifest["data"])
+            "edge_val", "edge_test", "moment_train", "moment_val",
+            "moment_test"} == set(manifest["data"])
     assert "query_metrics.py" in manifest["code"] and "query_data.py" in manifest["code"]
 
 

@@ -2,7 +2,7 @@
 sizes and seeds. Changing any of them is an amendment: bump REM_TASKS_VERSION, add a
 CHANGELOG.md entry "rem-tasks vN" saying why, then `augur memory tasks seal`."""
 
-REM_TASKS_VERSION = "2"
+REM_TASKS_VERSION = "3"
 
 # The memory every task-1 request is asked of: persona 42's first 90 days
 # (augur.memory.world.world_memory(WorldConfig(seed=42, days=90))). Relative dates
@@ -38,3 +38,16 @@ EDGE_GRADE_PROJECT = 0.2  # same project only ("none")
 EDGE_GRADE_UNRELATED = 0.0  # another project or none ("none")
 EDGE_GOLD = 0.5  # a gold edge: affinity >= this
 EDGE_THRESHOLD = 0.5  # the operating threshold: a predicted edge is score >= this
+
+# Task 3 (moments: a timestamped transcript -> its moments). Transcripts are cut from
+# the world's working days (see moment_data.py); splits by day, as for task 2.
+MOMENT_SEED = 20261209
+MOMENT_WORLD_SEEDS = (42, 7)  # persona 42 (the memory of tasks 1 and 2), then persona 7
+MOMENT_TRAIN_DAYS = (0, 60)
+MOMENT_VAL_DAYS = (60, 75)
+MOMENT_TEST_DAYS = (75, 90)
+MOMENT_MAX_HOURS = 3.0  # a transcript spans one to this many hours (drawn per transcript)
+MOMENT_MIN_MINUTES = 3  # a moment shorter than this (after overlaps are resolved) is dropped
+MOMENT_MAX_LINES = 12  # lines per segment at most
+MOMENT_FEELING_P = 0.6  # chance that a segment voices each of its emotions in a line
+MOMENT_TOLERANCE_MIN = 5  # a predicted boundary within this many minutes of a true one is right

@@ -4,6 +4,7 @@ lines, checked against the manifest before use.
     query_examples("test")          task 1's frozen test split
     query_examples("handwritten")   the hand-written requests (committed, not generated)
     edge_examples("val")            task 2's frozen val split (source -> candidate pairs)
+    moment_examples("test")         task 3's frozen test split (transcripts and moments)
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from pathlib import Path
 from augur.memory.tasks.harness import constants as C
 from augur.memory.tasks.harness.edge_schema import EdgeExample
 from augur.memory.tasks.harness.examples import QueryExample
+from augur.memory.tasks.harness.moment_schema import MomentExample
 
 HERE = Path(__file__).resolve().parent
 HANDWRITTEN = HERE / "data" / "query_handwritten.jsonl"
 QUERY_SPLITS = ("train", "val", "test", "handwritten")
 EDGE_SPLITS = ("train", "val", "test")
+MOMENT_SPLITS = ("train", "val", "test")
 
 
 def cache_dir() -> Path:
@@ -63,7 +66,15 @@ def dataset_files(fresh: bool = False) -> dict[str, Path]:
         root.mkdir(parents=True, exist_ok=True)
         for split in EDGE_SPLITS:
             write_jsonl([e for e in pairs if e.split == split], edges[f"edge_{split}"])
-    return {**paths, "query_handwritten": HANDWRITTEN, **edges}
+    moments = {f"moment_{s}": root / f"moment_{s}.jsonl" for s in MOMENT_SPLITS}
+    if fresh or not all(p.is_file() for p in moments.values()):
+        from augur.memory.tasks.harness.moment_data import build_moment_examples
+
+        transcripts = build_moment_examples()
+        root.mkdir(parents=True, exist_ok=True)
+        for split in MOMENT_SPLITS:
+            write_jsonl([e for e in transcripts if e.split == split], moments[f"moment_{split}"])
+    return {**paths, "query_handwritten": HANDWRITTEN, **edges, **moments}
 
 
 def query_examples(split: str, verify: bool = True) -> list[QueryExample]:
@@ -90,3 +101,16 @@ def edge_examples(split: str, verify: bool = True) -> list[EdgeExample]:
 
         verify_manifest()
     return read_edge_jsonl(dataset_files()[f"edge_{split}"])
+
+
+def moment_examples(split: str, verify: bool = True) -> list[MomentExample]:
+    """One split of task 3, after the manifest check (FrozenChangedError if changed)."""
+    from augur.memory.tasks.harness.moment_data import read_moment_jsonl
+
+    if split not in MOMENT_SPLITS:
+        raise ValueError(f"split: expected one of {', '.join(MOMENT_SPLITS)}, got {split!r}")
+    if verify:
+        from augur.memory.tasks.harness.manifest import verify as verify_manifest
+
+        verify_manifest()
+    return read_moment_jsonl(dataset_files()[f"moment_{split}"])

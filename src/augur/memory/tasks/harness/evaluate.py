@@ -1,6 +1,7 @@
 """Runs a task model over a frozen split and scores it: the one path every model's
 numbers come from (`augur memory eval`, `augur memory compare`, `augur bench
-rem-query`). Task 1: `evaluate_query_model`; task 2: `evaluate_edge_model`.
+rem-query`). Task 1: `evaluate_query_model`; task 2: `evaluate_edge_model`; task 3:
+`evaluate_moment_model`.
 
 The memory the queries execute on is the world of constants.py in a SQLite store,
 built once into the cache (atomically: a half-built file is never used) and opened
@@ -16,8 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from augur.memory.tasks.harness import constants as C
-from augur.memory.tasks.harness.data import cache_dir, edge_examples, query_examples
+from augur.memory.tasks.harness.data import (
+    cache_dir,
+    edge_examples,
+    moment_examples,
+    query_examples,
+)
 from augur.memory.tasks.harness.edge_metrics import score_edges
+from augur.memory.tasks.harness.moment_metrics import score_moments
 from augur.memory.tasks.harness.query_metrics import score_queries
 from augur.memory.tasks.harness.query_schema import answer_text
 
@@ -103,4 +110,24 @@ def evaluate_edge_model(model, split: str = "test", limit: int | None = None,
     types = [p.output.type if p.valid else None for p in preds]
     report = score_edges(examples, scores, types, latencies)
     return {"task": "edges", "model": model.name, "split": split,
+            "rem_tasks_version": C.REM_TASKS_VERSION, **report}, preds
+
+
+def evaluate_moment_model(model, split: str = "test", limit: int | None = None,
+                          progress: bool = True) -> tuple[dict[str, Any], list]:
+    """(report, predictions) of `model` on a split of task 3 (the first `limit`
+    transcripts). `model.predict_lines(lines)` answers one transcript; it is timed here."""
+    from tqdm import tqdm
+
+    examples = _limited(moment_examples(split), limit)
+    preds = []
+    for ex in tqdm(examples, desc=f"{model.name} on moments {split}", unit="transcript",
+                   file=sys.stderr, disable=not progress):
+        t0 = time.perf_counter()
+        p = model.predict_lines(ex.lines)
+        p.latency_ms = (time.perf_counter() - t0) * 1000
+        preds.append(p)
+    report = score_moments(examples, [p.output if p.valid else None for p in preds],
+                           [p.latency_ms for p in preds])
+    return {"task": "moments", "model": model.name, "split": split,
             "rem_tasks_version": C.REM_TASKS_VERSION, **report}, preds
