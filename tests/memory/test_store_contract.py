@@ -352,3 +352,54 @@ def test_lookup_keeps_numbered_ids_apart(store):
     assert [r["id"] for r in store.lookup("pr-12")] == ["pr-12"]
     assert store.lookup("pr-99") == []
     assert store.lookup("pr") == []
+
+
+# ---- people's labels of task 2's edges (the annotation page) ----------------------------
+def test_edge_labels_round_trip_and_upsert(store):
+    assert store.edge_labels() == []
+    n = store.save_edge_labels("ana", [
+        {"source": "r1", "candidate": "r2", "affinity": 0.75, "type": "SEE_ALSO",
+         "reason_useful": 4, "topics_useful": 2, "model": "scorer"},
+        {"source": "r1", "candidate": "r3", "affinity": 0.0, "type": "none"}])
+    assert n == 2
+    store.save_edge_labels("ben", [{"source": "r1", "candidate": "r2", "affinity": 1.0,
+                                    "type": "PREREQUISITE"}])
+    rows = store.edge_labels("ana")
+    assert [(r["source"], r["candidate"], r["affinity"], r["type"], r["reason_useful"],
+             r["topics_useful"], r["model"]) for r in rows] == [
+        ("r1", "r2", 0.75, "SEE_ALSO", 4, 2, "scorer"), ("r1", "r3", 0.0, "none", None, None,
+                                                         None)]
+    assert rows[0]["created_at"].tzinfo is not None
+    # The same pair again replaces the person's label, never another person's.
+    store.save_edge_labels("ana", [{"source": "r1", "candidate": "r2", "affinity": 0.25,
+                                    "type": "none"}])
+    again = {(r["annotator"], r["candidate"]): r for r in store.edge_labels()}
+    assert len(again) == 3
+    assert (again[("ana", "r2")]["affinity"], again[("ana", "r2")]["reason_useful"]) == \
+        (0.25, None)
+    assert again[("ben", "r2")]["type"] == "PREREQUISITE"
+    # Not a REM table: the sandbox cannot read it, stats and export leave it out.
+    assert "edge_labels" not in store.stats()
+    assert all(r["table"] != "edge_labels" for r in store.export())
+    with pytest.raises(StoreError):
+        store.select("SELECT * FROM edge_labels", 10, 5.0)
+
+
+@pytest.mark.parametrize(("label", "field"), [
+    ({"affinity": 1.5}, "labels[1].affinity"),
+    ({"affinity": float("nan")}, "labels[1].affinity"),
+    ({"type": "MENTIONS"}, "labels[1].type"),
+    ({"reason_useful": 0}, "labels[1].reason_useful"),
+    ({"topics_useful": 6}, "labels[1].topics_useful"),
+    ({"source": ""}, "labels[1].source"),
+    ({"colour": "red"}, "labels[1].colour"),
+])
+def test_edge_labels_refuse_bad_fields_by_name(store, label, field):
+    good = {"source": "r1", "candidate": "r2", "affinity": 0.5, "type": "SEE_ALSO"}
+    with pytest.raises(StoreError, match=field.replace("[", r"\[").replace("]", r"\]")):
+        store.save_edge_labels("ana", [good, {**good, "candidate": "r3", **label}])
+    assert store.edge_labels() == []  # all or nothing
+    with pytest.raises(StoreError, match="annotator"):
+        store.save_edge_labels(" ", [good])
+    with pytest.raises(StoreError, match="labels: expected at least one"):
+        store.save_edge_labels("ana", [])

@@ -190,3 +190,56 @@ def test_memory_page_asks_in_words(memory_server, page):
     message = page.text_content("#error")
     assert message.startswith("422") and "body.text" in message, message
     assert page_errors == [], f"JavaScript errors on the page: {page_errors}"
+
+
+def test_annotation_page_labels_and_saves(memory_server, page):
+    """Open the annotation page from the memory page's link, label a candidate, save, and
+    find the label in the store through GET /memory/annotations."""
+    import json
+    import urllib.request
+
+    outside, page_errors = [], []
+
+    def only_loopback(route):
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_loopback)
+    page.on("pageerror", lambda e: page_errors.append(str(e)))
+    page.goto(f"{memory_server}/playground/memory")
+    page.click("a[href='/playground/annotate']")
+    page.fill("#annotator", "tester")
+    page.click("#load")
+    # The first answer builds the served edge scorer (seconds, more on a cold cache).
+    page.wait_for_selector("#pairs tbody tr[data-labelled=no]", timeout=120_000)
+    assert page.eval_on_selector_all("#pairs tbody tr", "els => els.length") == 8
+    assert page.text_content("#progress").startswith("tester: 0 of 320 pairs labelled")
+    source = page.get_attribute("#source", "data-source")
+    first = page.locator("#pairs tbody tr").first
+    candidate = first.get_attribute("data-candidate")
+    first.locator(".affinity-value").fill("0.9")
+    first.locator(".type").select_option("PREREQUISITE")
+    first.locator(".reason-useful").select_option("5")
+    page.click("#save")
+    page.wait_for_selector("#saved[data-saved='8']")
+    assert page.text_content("#progress").startswith("tester: 8 of 320 pairs labelled, 1 of")
+    assert page.input_value("#pairs tbody tr:first-child .affinity") == "0.9"  # reloaded
+
+    with urllib.request.urlopen(f"{memory_server}/memory/annotations?annotator=tester") as r:
+        labels = json.load(r)["labels"]
+    assert len(labels) == 8
+    mine = next(x for x in labels if x["candidate"] == candidate)
+    assert (mine["source"], mine["affinity"], mine["type"], mine["reason_useful"],
+            mine["model"]) == (source, 0.9, "PREREQUISITE", 5, "scorer")
+
+    page.click("#next")  # the first source is done: the next one is offered
+    page.wait_for_selector(f"#source:not([data-source='{source}'])")
+    if os.environ.get("AUGUR_SCREENSHOT_DIR"):
+        page.screenshot(path=str(Path(os.environ["AUGUR_SCREENSHOT_DIR"]) / "annotate.png"),
+                        full_page=True)
+    assert page.text_content("#error").strip() == ""
+    assert outside == [], f"the page tried to reach beyond 127.0.0.1: {outside}"
+    assert page_errors == [], f"JavaScript errors on the page: {page_errors}"

@@ -110,6 +110,10 @@ def app(fuzz_models, request):
         # build it before the first, as `augur serve` does at startup.
         memory = app.state.augur.memory
         memory.tasks_thread.submit(memory.warm_tasks).result()
+    if request.node.name.endswith("/memory/annotate/next]"):
+        # Its answers come from the served edge scorer, fitted in seconds: fit it first.
+        memory = app.state.augur.memory
+        memory.tasks_thread.submit(lambda: memory.tasks().model("edges")).result()
     yield app
     shutdown_lifespans()  # schemathesis does it too; again in case its hook did not run
 

@@ -20,6 +20,8 @@ from augur.service.jobs import BadTrainRequest, JobConflict, UnknownJob
 from augur.service.limits import BodyLimit
 from augur.service.registry import BrokenModel, UnknownModel
 from augur.service.routes import router
+from augur.service.routes_annotate import page_router as annotate_page
+from augur.service.routes_annotate import router as annotate_router
 from augur.service.routes_generate import router as generate_router
 from augur.service.routes_memory import page_router as memory_page
 from augur.service.routes_memory import router as memory_router
@@ -65,6 +67,8 @@ def create_app(cfg: ServiceConfig | None = None) -> FastAPI:
     app.include_router(router)
     app.include_router(memory_router)
     app.include_router(memory_page)
+    app.include_router(annotate_router)
+    app.include_router(annotate_page)
     app.include_router(generate_router)
     app.openapi = lambda: openapi_with_bodies(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -138,6 +138,30 @@ class Store(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    # ---- people's labels of task 2's edges (labels.py) ------------------------------
+    def save_edge_labels(self, annotator: str, labels: list) -> int:
+        """Save one person's labels (EdgeLabel or dicts of its fields) in one transaction,
+        replacing their earlier label of the same pair; a StoreError names the first
+        wrong field and nothing is written. Returns how many were saved."""
+        from augur.memory.store.labels import label_rows
+
+        rows = label_rows(annotator, labels)
+        self._write_labels(rows)
+        return len(rows)
+
+    def edge_labels(self, annotator: str | None = None) -> list[dict[str, Any]]:
+        """Saved labels (of one annotator), by annotator, source and candidate."""
+        from augur.memory.store.labels import label_dict
+
+        return [label_dict(r) for r in self._read_labels(annotator)]
+
+    @abstractmethod
+    def _write_labels(self, rows: list[tuple]) -> None:
+        """Upsert rows of labels.LABEL_COLUMNS in one transaction."""
+
+    @abstractmethod
+    def _read_labels(self, annotator: str | None) -> list[tuple]: ...
+
     def names(self, ids: list[str]) -> dict[str, tuple[str, str]]:
         """id -> (table, name) for those of `ids` that are resources, moments or entities
         (a few queries for the lot, not one per id)."""

@@ -48,6 +48,7 @@ from augur.memory.entities import normalize
 from augur.memory.model import MemoryBatch
 from augur.memory.store import rows as R
 from augur.memory.store.base import LIGHT_EDGE, AddResult, Filters, Scored, Store, StoreError
+from augur.memory.store.labels import labels_ddl, select_sql, upsert_sql
 from augur.memory.store.rows import DEFAULT_DIM, TEXT_FTS, check_table, fts_query
 
 T = 'TEXT COLLATE "C"'
@@ -164,6 +165,7 @@ class PostgresStore(Store):
                       "NOT NULL)")
             dim = self._check_dim(dim)
             c.execute(TABLES_DDL)
+            c.execute(labels_ddl(T, "DOUBLE PRECISION"))
             c.execute(f"CREATE TABLE IF NOT EXISTS rem_vectors(tbl {T} NOT NULL, id {T} "
                       f"NOT NULL, vec vector({dim}) NOT NULL, PRIMARY KEY(tbl, id))")
             for table in TEXT_FTS:
@@ -553,6 +555,17 @@ class PostgresStore(Store):
                     cur.execute(f"SELECT {', '.join(cols)} FROM {table} ORDER BY {order}")
                     for r in cur:
                         yield {"table": table, **R.from_row(table, list(cols), r)}
+
+    def _write_labels(self, rows: list[tuple]) -> None:
+        try:
+            with self.conn.transaction(), self.conn.cursor() as cur:
+                cur.executemany(upsert_sql("%s"), rows)
+        except psycopg.Error as e:
+            raise StoreError(f"edge labels: refused, none written: {e}") from None
+
+    def _read_labels(self, annotator: str | None) -> list[tuple]:
+        return self.conn.execute(select_sql("%s", annotator is not None),
+                                 () if annotator is None else (annotator,)).fetchall()
 
     def close(self) -> None:
         for c in (self._ro, self.conn):

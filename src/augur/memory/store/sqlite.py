@@ -30,6 +30,7 @@ from augur.memory.entities import normalize
 from augur.memory.model import MemoryBatch
 from augur.memory.store import rows as R
 from augur.memory.store.base import LIGHT_EDGE, AddResult, Filters, Scored, Store, StoreError
+from augur.memory.store.labels import labels_ddl, select_sql, upsert_sql
 from augur.memory.store.rows import DEFAULT_DIM, TEXT_FTS, check_table, fts_query
 from augur.memory.store.trigram_index import TrigramIndex
 from augur.memory.store.vector_index import VectorIndex, VectorIndexConfig
@@ -91,7 +92,7 @@ class SQLiteStore(Store):
                                         check_same_thread=False)
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
-            self.conn.executescript(SCHEMA)
+            self.conn.executescript(SCHEMA + labels_ddl("TEXT", "REAL"))
             for table, cols in TEXT_FTS.items():
                 self.conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS fts_{table} USING "
                                   f"fts5({', '.join(cols)}, tokenize='porter unicode61')")
@@ -476,6 +477,20 @@ class SQLiteStore(Store):
             order = "from_id, to_id, type" if table == "edges" else "id"
             for r in self.conn.execute(f"SELECT {', '.join(cols)} FROM {table} ORDER BY {order}"):
                 yield {"table": table, **R.from_row(table, list(cols), r)}
+
+    def _write_labels(self, rows: list[tuple]) -> None:
+        c = self.conn  # not a REM table: no read cache to drop
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            c.executemany(upsert_sql("?"), rows)
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+
+    def _read_labels(self, annotator: str | None) -> list[tuple]:
+        return self.conn.execute(select_sql("?", annotator is not None),
+                                 () if annotator is None else (annotator,)).fetchall()
 
     def close(self) -> None:
         for c in (self._ro, self.conn):

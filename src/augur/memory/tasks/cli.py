@@ -5,6 +5,9 @@
     augur memory compare --models search-all retrieval llamacpp --out reports/rem-query
     augur memory eval --task edges --model scorer --split val
     augur memory compare --task edges --models none time cosine scorer
+    augur memory eval --task edges --labels human [--annotator ana] [--memory data/memory.db]
+    augur memory eval --task moments --model trained --split val
+    augur memory compare --task moments --models one fixed tiling trained
     augur memory tasks verify          (the task harness's manifest)
     augur memory tasks seal            (after an amendment: new REM_TASKS_VERSION first)
     augur memory tasks sft --split train --out rows.jsonl   (rows for `augur llm finetune`)
@@ -18,11 +21,15 @@ import sys
 from pathlib import Path
 
 from augur.cliargs import positive_int
+from augur.memory.cli import DEFAULT_STORE
 from augur.memory.tasks.harness.data import QUERY_SPLITS
 
-TASKS = ("query", "edges")
+TASKS = ("query", "edges", "moments")
 EDGE_MODELS = ("none", "time", "cosine", "scorer")
-DEFAULT_MODELS = {"query": ["search-all", "retrieval"], "edges": list(EDGE_MODELS)}
+MOMENT_MODELS = ("one", "fixed", "tiling", "trained")
+DEFAULT_MODELS = {"query": ["search-all", "retrieval"], "edges": list(EDGE_MODELS),
+                  "moments": list(MOMENT_MODELS)}
+DEFAULT_MODEL = {"query": "retrieval", "edges": "scorer", "moments": "trained"}
 
 
 def add_task_arguments(sub: argparse._SubParsersAction) -> None:
@@ -33,7 +40,8 @@ def add_task_arguments(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--model", default=None,
                     help="query: search-all, retrieval, fast, or an LLM backend spec: "
                          "llamacpp[:FILE], transformers[:PATH], openai:URL#MODEL (default "
-                         "retrieval); edges: none, time, cosine, scorer (default scorer)")
+                         "retrieval); edges: none, time, cosine, scorer (default scorer); "
+                         "moments: one, fixed, tiling, trained (default trained)")
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
     ev.add_argument("--predictions", type=Path, default=None,
                     help="also write each request's answer as JSON lines here")
@@ -43,10 +51,11 @@ def add_task_arguments(sub: argparse._SubParsersAction) -> None:
     _common(cmp_)
     cmp_.add_argument("--models", nargs="+", default=None,
                       help="model names as for eval (default: search-all retrieval for "
-                           "query; none time cosine scorer for edges)")
+                           "query; none time cosine scorer for edges; one fixed tiling "
+                           "trained for moments)")
     cmp_.add_argument("--out", type=Path, default=None,
                       help="folder for compare.json and compare.png (default "
-                           "reports/rem-query or reports/rem-edges)")
+                           "reports/rem-TASK)")
     cmp_.set_defaults(func=_cmd_compare)
 
     tasks = sub.add_parser("tasks", help="verify or seal the frozen task harness")
@@ -69,17 +78,30 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--task", choices=TASKS, default="query", help="which task (default query)")
     p.add_argument("--split", choices=QUERY_SPLITS, default="test",
                    help="frozen split to score (default test; 'handwritten' is task 1's "
-                        "second test; edges has train, val and test)")
+                        "second test; edges and moments have train, val and test)")
     p.add_argument("--limit", type=positive_int("--limit"), default=None,
                    help="score only the first N examples of the split")
+    p.add_argument("--labels", choices=("harness", "human"), default="harness",
+                   help="edges: score on the frozen split's labels (default) or on the "
+                        "labels people saved through /playground/annotate in --memory")
+    p.add_argument("--annotator", default=None,
+                   help="with --labels human: only this person's labels (default everyone's)")
+    p.add_argument("--memory", "--store", dest="memory", default=DEFAULT_STORE,
+                   help="with --labels human: the memory store holding the labels, a SQLite "
+                        f"file or postgresql:// URL (default {DEFAULT_STORE})")
     p.add_argument("--shots", type=positive_int("--shots", minimum=0), default=4,
                    help="retrieved worked examples in an LLM's prompt (default 4; 0 for a "
                         "fine-tuned model, which was trained on zero-shot prompts)")
 
 
 def _run(name: str, args) -> tuple[dict, list]:
+    if args.labels == "human" and args.task != "edges":
+        raise ValueError(f"--labels human: only task edges has human labels, got --task "
+                         f"{args.task}")
     if args.task == "edges":
         return _run_edges(name, args)
+    if args.task == "moments":
+        return _run_moments(name, args)
     from augur.memory.tasks.harness.evaluate import evaluate_query_model
     from augur.memory.tasks.query_models import make_query_model
 
@@ -104,15 +126,65 @@ def _run_edges(name: str, args) -> tuple[dict, list]:
                          f"got {name!r}")
     if name in ("cosine", "scorer") and getattr(args, "_vectors", None) is None:
         args._vectors = harness_vectors()  # shared by the models of one compare
+    if args.labels == "human":
+        from augur.memory.tasks.edge_labels import evaluate_edge_labels
+
+        examples, used = _human_examples(args)
+        if args.limit is not None:
+            examples = examples[:args.limit]
+        return evaluate_edge_labels(make_edge_model(name, getattr(args, "_vectors", None)),
+                                    examples, used)
     return evaluate_edge_model(make_edge_model(name, getattr(args, "_vectors", None)),
                                args.split, args.limit)
+
+
+def _run_moments(name: str, args) -> tuple[dict, list]:
+    from augur.memory.tasks.harness.data import MOMENT_SPLITS
+    from augur.memory.tasks.harness.evaluate import evaluate_moment_model
+    from augur.memory.tasks.moment_models import make_moment_model
+
+    if args.split not in MOMENT_SPLITS:
+        raise ValueError(f"--split: task moments has {', '.join(MOMENT_SPLITS)}, "
+                         f"got {args.split!r}")
+    if name not in MOMENT_MODELS:
+        raise ValueError(f"--model: expected one of {', '.join(MOMENT_MODELS)} for task "
+                         f"moments, got {name!r}")
+    return evaluate_moment_model(make_moment_model(name), args.split, args.limit)
+
+
+def _write_moment_predictions(args, preds: list) -> None:
+    from augur.memory.tasks.harness.data import moment_examples
+
+    with open(args.predictions, "w") as f:
+        for ex, p in zip(moment_examples(args.split), preds, strict=False):
+            f.write(json.dumps({"id": ex.id, "answer": p.output.model_dump(mode="json")
+                                if p.valid else None, "error": p.error,
+                                "latency_ms": round(p.latency_ms, 3)}) + "\n")
+
+
+def _human_examples(args) -> tuple[list, dict]:
+    """The stored human labels as examples, read once per command (shared by a compare)."""
+    if getattr(args, "_human", None) is None:
+        from augur.memory.store import open_store
+        from augur.memory.tasks.edge_labels import human_examples
+
+        with open_store(args.memory, create=False) as store:
+            args._human = human_examples(store, args.annotator, where=str(args.memory))
+        examples, used = args._human
+        print(f"human labels: {used['labels_used']} of {used['labels']} labels used "
+              f"({used['pairs']} pairs, annotators {', '.join(used['annotators'])}"
+              + (f"; {len(used['unknown_resources'])} unknown resources skipped"
+                 if used["unknown_resources"] else "") + ")", file=sys.stderr)
+    return args._human
 
 
 def _write_edge_predictions(args, preds: list) -> None:
     from augur.memory.tasks.harness.data import edge_examples
 
+    examples = (_human_examples(args)[0] if args.labels == "human"
+                else edge_examples(args.split))
     with open(args.predictions, "w") as f:
-        for ex, p in zip(edge_examples(args.split), preds, strict=False):
+        for ex, p in zip(examples, preds, strict=False):
             f.write(json.dumps({"id": ex.id, "source": ex.source.id, "candidate": ex.candidate.id,
                                 "gold": {"affinity": ex.affinity, "type": ex.type},
                                 "answer": p.output.model_dump() if p.valid else None,
@@ -120,11 +192,12 @@ def _write_edge_predictions(args, preds: list) -> None:
 
 
 def _cmd_eval(args) -> int:
-    args.model = args.model or ("scorer" if args.task == "edges" else "retrieval")
+    args.model = args.model or DEFAULT_MODEL[args.task]
     report, preds = _run(args.model, args)
-    if args.predictions is not None and args.task == "edges":
+    if args.predictions is not None and args.task in ("edges", "moments"):
         args.predictions.parent.mkdir(parents=True, exist_ok=True)
-        _write_edge_predictions(args, preds)
+        (_write_edge_predictions if args.task == "edges" else _write_moment_predictions)(
+            args, preds)
     elif args.predictions is not None:
         from augur.memory.tasks.harness.data import query_examples
         from augur.memory.tasks.harness.query_schema import answer_text
@@ -145,6 +218,9 @@ def _cmd_eval(args) -> int:
 
 
 EDGE_METRICS = ("precision", "recall", "f1", "pearson", "type_accuracy", "type_accuracy_edges")
+MOMENT_METRICS = ("boundary_precision", "boundary_recall", "boundary_f1", "pk", "window_diff",
+                  "type_accuracy", "emotion_f1_micro", "emotion_f1_macro", "topic_precision",
+                  "topic_recall", "participant_accuracy")
 
 
 METRICS = ("intent_accuracy", "validity", "parameter_accuracy", "exact_match",
@@ -152,25 +228,32 @@ METRICS = ("intent_accuracy", "validity", "parameter_accuracy", "exact_match",
 
 
 def _metrics(reports: list[dict]) -> tuple[str, ...]:
-    return EDGE_METRICS if reports[0]["task"] == "edges" else METRICS
+    return {"edges": EDGE_METRICS, "moments": MOMENT_METRICS}.get(reports[0]["task"], METRICS)
+
+
+# task -> (latency column's title, report key, format)
+LATENCY = {"query": ("p50 ms", "latency_ms", "8.1f"),
+           "edges": ("ms/pair p50", "latency_ms_per_pair", "11.3f"),
+           "moments": ("s/hour p50", "seconds_per_hour", "10.3f")}
 
 
 def _table(reports: list[dict]) -> str:
-    metrics, edges = _metrics(reports), reports[0]["task"] == "edges"
+    metrics = _metrics(reports)
+    title, key, fmt = LATENCY[reports[0]["task"]]
     head = f"{'model':28s} " + " ".join(f"{m.replace('_', ' ')[:11]:>11s}" for m in metrics)
-    head += f" {'ms/pair p50' if edges else 'p50 ms':>8s}"
+    head += f" {title:>8s}"
     lines = [head]
     for r in reports:
         cells = " ".join(f"{r[m]:11.3f}" if isinstance(r.get(m), float | int) else f"{'-':>11s}"
                          for m in metrics)
-        p50 = r["latency_ms_per_pair" if edges else "latency_ms"]["p50"]
-        lines.append(f"{r['model'][:28]:28s} {cells} {p50:{'11.3f' if edges else '8.1f'}}")
+        lines.append(f"{r['model'][:28]:28s} {cells} {r[key]['p50']:{fmt}}")
     return "\n".join(lines)
 
 
 def _cmd_compare(args) -> int:
     args.models = args.models or DEFAULT_MODELS[args.task]
-    args.out = args.out or Path(f"reports/rem-{args.task}")
+    human = "-human" if args.labels == "human" else ""
+    args.out = args.out or Path(f"reports/rem-{args.task}{human}")
     reports = []
     for name in args.models:
         report, _ = _run(name, args)
@@ -203,7 +286,8 @@ def _chart(reports: list[dict], path: Path) -> None:
     ax.set_xticks([x + 0.4 - width / 2 for x in range(len(metrics))],
                   [m.replace("_", "\n") for m in metrics], fontsize=8)
     ax.set_ylim(0, 1)
-    what = ("task 1", "requests") if reports[0]["task"] == "query" else ("task 2, edges", "pairs")
+    what = {"query": ("task 1", "requests"), "edges": ("task 2, edges", "pairs"),
+            "moments": ("task 3, moments", "transcripts")}[reports[0]["task"]]
     ax.set_title(f"REM {what[0]} ({reports[0]['split']}, {reports[0]['examples']} {what[1]})")
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -231,9 +315,11 @@ def _cmd_seal(args) -> int:
 
 def _cmd_sft(args) -> int:
     from augur.memory.tasks.edges import EdgesTask
+    from augur.memory.tasks.moments import MomentsTask
     from augur.memory.tasks.query import QueryTask
 
-    rows = (EdgesTask() if args.task == "edges" else QueryTask()).sft_rows(args.split)
+    task = {"edges": EdgesTask, "moments": MomentsTask, "query": QueryTask}[args.task]()
+    rows = task.sft_rows(args.split)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(args.out.suffix + ".tmp")
     tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
