@@ -3,6 +3,7 @@ small REM memory for the memory routes."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 
 import pytest
@@ -91,3 +92,25 @@ def _build_small_memory(path) -> None:
 def build_small_memory():
     """build(path): writes the small memory (SMALL_RESOURCES, SMALL_ENTITIES) at path."""
     return _build_small_memory
+
+
+@contextlib.contextmanager
+def small_memory_client(tmp_path_factory, build_small_memory, name: str,
+                        token: str = "s3cret-token"):
+    """A TestClient (lifespan entered) over a fresh small memory and a token."""
+    from fastapi.testclient import TestClient
+
+    from augur.service.app import create_app
+    from augur.service.config import ServiceConfig
+
+    tmp = tmp_path_factory.mktemp(name)
+    build_small_memory(tmp / "memory.db")
+    with TestClient(create_app(ServiceConfig(models_dir=tmp / "models", token=token,
+                                             memory_store=str(tmp / "memory.db")))) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def memory_client_factory(tmp_path_factory, build_small_memory):
+    """memory_client_factory(name): small_memory_client as a context manager."""
+    return lambda name: small_memory_client(tmp_path_factory, build_small_memory, name)

@@ -5,23 +5,14 @@ back, and bad input answered 422 naming the field. One app serves the module."""
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
 AUTH = {"Authorization": "Bearer s3cret-token"}
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory, build_small_memory):
-    from augur.service.app import create_app
-    from augur.service.config import ServiceConfig
-
-    tmp = tmp_path_factory.mktemp("annotate")
-    build_small_memory(tmp / "memory.db")
-    c = TestClient(create_app(ServiceConfig(models_dir=tmp / "models", token="s3cret-token",
-                                            memory_store=str(tmp / "memory.db"))))
-    c.__enter__()
-    yield c
-    c.__exit__(None, None, None)
+def client(memory_client_factory):
+    with memory_client_factory("annotate") as c:
+        yield c
 
 
 @pytest.fixture(scope="module")

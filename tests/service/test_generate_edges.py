@@ -5,7 +5,6 @@ split) or a model the request names. One app serves the module."""
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
 AUTH = {"Authorization": "Bearer s3cret-token"}
 SOURCE = {"id": "pr-913", "kind": "pr", "name": "Fix timezone bug in ember facet filters",
@@ -23,17 +22,9 @@ LUNCH = {"id": "email-940", "kind": "email_thread", "name": "Team offsite lunch 
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory, build_small_memory):
-    from augur.service.app import create_app
-    from augur.service.config import ServiceConfig
-
-    tmp = tmp_path_factory.mktemp("edges")
-    build_small_memory(tmp / "memory.db")
-    c = TestClient(create_app(ServiceConfig(models_dir=tmp / "models", token="s3cret-token",
-                                            memory_store=str(tmp / "memory.db"))))
-    c.__enter__()
-    yield c
-    c.__exit__(None, None, None)
+def client(memory_client_factory):
+    with memory_client_factory("edges") as c:
+        yield c
 
 
 def _generate(client, **body) -> dict:
