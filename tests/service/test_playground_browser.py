@@ -72,7 +72,9 @@ def _compare(page, server: str, a: str, b: str, scenario: str) -> None:
                                ".actions .bar")
 
 
-def test_playground_compares_two_models(server, page, tmp_path):
+def _watch(page) -> tuple[list[str], list[str]]:
+    """(requests that tried to leave 127.0.0.1, aborted; JavaScript errors), filled as
+    the page runs: the playground must work offline and without errors."""
     outside, page_errors = [], []
 
     def only_loopback(route):
@@ -84,6 +86,11 @@ def test_playground_compares_two_models(server, page, tmp_path):
 
     page.route("**/*", only_loopback)
     page.on("pageerror", lambda e: page_errors.append(str(e)))
+    return outside, page_errors
+
+
+def test_playground_compares_two_models(server, page, tmp_path):
+    outside, page_errors = _watch(page)
     _compare(page, server, "alpha", "beta", "pr_review")
 
     for side in ("#side-a", "#side-b"):
@@ -198,17 +205,7 @@ def test_annotation_page_labels_and_saves(memory_server, page):
     import json
     import urllib.request
 
-    outside, page_errors = [], []
-
-    def only_loopback(route):
-        if urlsplit(route.request.url).hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", only_loopback)
-    page.on("pageerror", lambda e: page_errors.append(str(e)))
+    outside, page_errors = _watch(page)
     page.goto(f"{memory_server}/playground/memory")
     page.click("a[href='/playground/annotate']")
     page.fill("#annotator", "tester")
