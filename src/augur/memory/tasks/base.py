@@ -60,16 +60,28 @@ class TaskModel(Protocol):
 class Task(ABC, Generic[Out]):
     name: str
     output_model: type[Out]
+    system: str  # the full instruction (few-shot and zero-shot prompts)
+    system_brief: str  # the one line a model fine-tuned on the task is given
 
     @abstractmethod
     def examples(self, split: str) -> list:
         """The frozen harness's examples of one split."""
 
-    @abstractmethod
     def prompt(self, text: str, shots: list, brief: bool = False) -> list[Message]:
         """Chat messages asking for the output of `text`, with worked examples.
         brief: a one-line instruction instead of the full one, for a model fine-tuned
         on the task (it learnt the rules; a short prompt trains and answers faster)."""
+        messages: list[Message] = [{"role": "system",
+                                    "content": self.system_brief if brief else self.system}]
+        for shot in shots:
+            messages.append({"role": "user", "content": self.input_text(shot)})
+            messages.append({"role": "assistant", "content": self.target(shot)})
+        messages.append({"role": "user", "content": text})
+        return messages
+
+    def input_text(self, example) -> str:
+        """The user turn an example is asked as (worked examples, SFT rows)."""
+        return example.text
 
     def parse(self, text: str) -> Out:
         """The first JSON object in `text`, validated against output_model."""
@@ -92,7 +104,7 @@ class Task(ABC, Generic[Out]):
         """Chat rows for `augur llm finetune`: the brief zero-shot prompt and the gold
         answer of every example of `split` (a fine-tuned model needs neither worked
         examples nor the long instruction, so its prompts stay short)."""
-        return [{"messages": [*self.prompt(ex.text, [], brief=True),
+        return [{"messages": [*self.prompt(self.input_text(ex), [], brief=True),
                               {"role": "assistant", "content": self.target(ex)}]}
                 for ex in self.examples(split)]
 

@@ -16,7 +16,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator
 
-from augur.llm.backend import Message
 from augur.memory.tasks.base import Prediction, Task
 from augur.memory.tasks.harness import constants as C
 from augur.memory.tasks.harness import data as D
@@ -86,19 +85,13 @@ def pair_text(source: EdgeResource, candidate: EdgeResource) -> str:
 class EdgesTask(Task[EdgeAnswer]):
     name = "edges"
     output_model = EdgeAnswer
+    system, system_brief = SYSTEM, BRIEF
 
     def examples(self, split: str) -> list[EdgeExample]:
         return D.edge_examples(split)
 
-    def prompt(self, text: str, shots: list[EdgeExample],
-               brief: bool = False) -> list[Message]:
-        """`text`: pair_text(source, candidate)."""
-        messages: list[Message] = [{"role": "system", "content": BRIEF if brief else SYSTEM}]
-        for shot in shots:
-            messages.append({"role": "user", "content": pair_text(shot.source, shot.candidate)})
-            messages.append({"role": "assistant", "content": self.target(shot)})
-        messages.append({"role": "user", "content": text})
-        return messages
+    def input_text(self, example: EdgeExample) -> str:
+        return pair_text(example.source, example.candidate)
 
     def target(self, example: EdgeExample) -> str:
         reason = REASONS[example.type]
@@ -106,11 +99,6 @@ class EdgesTask(Task[EdgeAnswer]):
             reason = f"{reason}: {', '.join(example.topics)}"
         return json.dumps({"type": example.type, "score": example.affinity, "reason": reason,
                            "metadata": {"topic_overlap": example.topics}}, ensure_ascii=False)
-
-    def sft_rows(self, split: str) -> list[dict[str, Any]]:
-        return [{"messages": [*self.prompt(pair_text(ex.source, ex.candidate), [], brief=True),
-                              {"role": "assistant", "content": self.target(ex)}]}
-                for ex in self.examples(split)]
 
     def score(self, predictions: list[Prediction], examples: list[EdgeExample]
               ) -> dict[str, Any]:

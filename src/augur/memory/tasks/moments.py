@@ -15,7 +15,6 @@ import json
 import re
 from datetime import datetime
 
-from augur.llm.backend import Message
 from augur.memory.tasks.base import Prediction, Task
 from augur.memory.tasks.harness import data as D
 from augur.memory.tasks.harness.moment_metrics import score_moments
@@ -23,7 +22,6 @@ from augur.memory.tasks.harness.moment_schema import (
     MomentAnswer,
     MomentExample,
     MomentLine,
-    transcript_text,
 )
 
 __all__ = ["BRIEF", "SYSTEM", "MomentAnswer", "MomentsTask", "parse_transcript"]
@@ -69,19 +67,10 @@ def parse_transcript(text: str) -> list[MomentLine]:
 class MomentsTask(Task[MomentAnswer]):
     name = "moments"
     output_model = MomentAnswer
+    system, system_brief = SYSTEM, BRIEF  # input_text: the transcript (MomentExample.text)
 
     def examples(self, split: str) -> list[MomentExample]:
         return D.moment_examples(split)
-
-    def prompt(self, text: str, shots: list[MomentExample],
-               brief: bool = False) -> list[Message]:
-        """`text`: the transcript (MomentExample.text)."""
-        messages: list[Message] = [{"role": "system", "content": BRIEF if brief else SYSTEM}]
-        for shot in shots:
-            messages.append({"role": "user", "content": transcript_text(shot.lines)})
-            messages.append({"role": "assistant", "content": self.target(shot)})
-        messages.append({"role": "user", "content": text})
-        return messages
 
     def target(self, example: MomentExample) -> str:
         moments = []

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from augur.llm.backend import Message
 from augur.memory.tasks.base import Prediction, Task
 from augur.memory.tasks.harness import data as D
 from augur.memory.tasks.harness.examples import QueryExample
@@ -48,18 +47,10 @@ BRIEF = "Write the REM query for this request about the person's memory as JSON.
 class QueryTask(Task[QueryAnswer]):
     name = "query"
     output_model = QueryAnswer
+    system, system_brief = SYSTEM, BRIEF
 
     def examples(self, split: str) -> list[QueryExample]:
         return D.query_examples(split)
-
-    def prompt(self, text: str, shots: list[QueryExample],
-               brief: bool = False) -> list[Message]:
-        messages: list[Message] = [{"role": "system", "content": BRIEF if brief else SYSTEM}]
-        for shot in shots:
-            messages.append({"role": "user", "content": shot.text})
-            messages.append({"role": "assistant", "content": self.target(shot)})
-        messages.append({"role": "user", "content": text})
-        return messages
 
     def target(self, example: QueryExample) -> str:
         return answer_json(example)
