@@ -17,7 +17,6 @@ run takes exactly the batches the uninterrupted one would have.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -30,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from augur.frozen import file_sha256
 from augur.llm.finetune.config import FinetuneConfig
 from augur.llm.finetune.data import IGNORE, collate, encode, read_rows
 
@@ -46,10 +46,6 @@ class FinetuneResult:
     steps_per_s: float
     tokens_per_s: float
     cut_rows: int  # rows longer than max_len, cut
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def finetune(cfg: FinetuneConfig, val: Path | None = None, log=print,
@@ -89,7 +85,7 @@ def finetune(cfg: FinetuneConfig, val: Path | None = None, log=print,
 
     model.train()
     t0, done_tokens, completed = time.perf_counter(), 0, start
-    bar = _progress(total, start)
+    bar = _Progress(total, start)
     try:
         with (cfg.out / "log.jsonl").open("a", encoding="utf-8") as logf:
             for step in range(start, total):
@@ -296,7 +292,7 @@ def _val_loss(model, tokenizer, val: Path, cfg: FinetuneConfig, pad: int,
     return total / max(n, 1)
 
 
-class _progress:
+class _Progress:
     """tqdm on a terminal; a plain line every 10 steps otherwise (a log file or CI
     would otherwise see nothing for minutes)."""
 
