@@ -32,6 +32,12 @@ SEALED_V2 = {
     "edge_train": "9fbcf12938a0973813699c2dc2a618f7f18bb71b2d428bc4a1295068754bc9c5",
     "edge_val": "3c994e45bffe0147f2cf59d25015c02e455294a71f8f2a6a4503205d8715a268",
 }
+# v4 added the writer metrics and changed no dataset: v3's moment files stand.
+SEALED_V3 = {
+    "moment_test": "31e845ef979a0798882eff9d5fb1f87b59d2b15deee00c03fea221515197dcd4",
+    "moment_train": "0fd5d02b3038536a02ae9801a8a5b1ed466f3891bccf11fd5d701136f0f0c754",
+    "moment_val": "1f05f9113b7a6f61953f84b8d2829eca70ed9adc7b944115de106cc28fa3c8d0",
+}
 T0 = datetime(2025, 3, 3, 9, 0)
 
 
@@ -41,11 +47,11 @@ def splits() -> dict[str, list[MomentExample]]:
 
 
 # ---- the dataset ------------------------------------------------------------------------
-def test_tasks_one_and_two_data_unchanged_by_the_amendment():
+def test_earlier_data_unchanged_by_the_amendments():
     manifest = verify()
-    assert manifest["version"] == C.REM_TASKS_VERSION == "3"
+    assert manifest["version"] == C.REM_TASKS_VERSION == "4"
     assert {k: manifest["data"][k] for k in SEALED_V2} == SEALED_V2
-    assert {"moment_train", "moment_val", "moment_test"} <= set(manifest["data"])
+    assert {k: manifest["data"][k] for k in SEALED_V3} == SEALED_V3
 
 
 def test_size_hours_and_day_splits(splits):
@@ -239,7 +245,7 @@ def test_cli_eval_and_compare_on_a_limit(tmp_path, capsys):
                  "--limit", "5", "--json", "--predictions", str(out)]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["task"] == "moments" and report["examples"] == 5
-    assert report["rem_tasks_version"] == "3" and 0 <= report["pk"] <= 1
+    assert report["rem_tasks_version"] == C.REM_TASKS_VERSION and 0 <= report["pk"] <= 1
     assert len(out.read_text().splitlines()) == 5
     assert main(["memory", "compare", "--task", "moments", "--models", "one", "fixed",
                  "--split", "val", "--limit", "3", "--out", str(tmp_path / "cmp")]) == 0

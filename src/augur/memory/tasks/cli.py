@@ -8,9 +8,14 @@
     augur memory eval --task edges --labels human [--annotator ana] [--memory data/memory.db]
     augur memory eval --task moments --model trained --split val
     augur memory compare --task moments --models one fixed tiling trained
+    augur memory eval --task moment-words --model llamacpp --split val --limit 60
+    augur memory compare --task edge-words --models template runs/writer/gguf/model-q8_0.gguf
     augur memory tasks verify          (the task harness's manifest)
     augur memory tasks seal            (after an amendment: new REM_TASKS_VERSION first)
     augur memory tasks sft --split train --out rows.jsonl   (rows for `augur llm finetune`)
+
+The writer tasks (moment-words, edge-words) score the words an LLM adds to a moment
+or an edge, given its structure (words.py, writer_models.py).
 """
 
 from __future__ import annotations
@@ -24,12 +29,15 @@ from augur.cliargs import positive_int
 from augur.memory.cli import DEFAULT_STORE
 from augur.memory.tasks.harness.data import QUERY_SPLITS
 
-TASKS = ("query", "edges", "moments")
+TASKS = ("query", "edges", "moments", "moment-words", "edge-words")
+WRITER_TASKS = ("moment-words", "edge-words")
 EDGE_MODELS = ("none", "time", "cosine", "scorer")
 MOMENT_MODELS = ("one", "fixed", "tiling", "trained")
 DEFAULT_MODELS = {"query": ["search-all", "retrieval"], "edges": list(EDGE_MODELS),
-                  "moments": list(MOMENT_MODELS)}
-DEFAULT_MODEL = {"query": "retrieval", "edges": "scorer", "moments": "trained"}
+                  "moments": list(MOMENT_MODELS), "moment-words": ["template", "llamacpp"],
+                  "edge-words": ["template", "llamacpp"]}
+DEFAULT_MODEL = {"query": "retrieval", "edges": "scorer", "moments": "trained",
+                 "moment-words": "template", "edge-words": "template"}
 
 
 def add_task_arguments(sub: argparse._SubParsersAction) -> None:
@@ -41,7 +49,9 @@ def add_task_arguments(sub: argparse._SubParsersAction) -> None:
                     help="query: search-all, retrieval, fast, or an LLM backend spec: "
                          "llamacpp[:FILE], transformers[:PATH], openai:URL#MODEL (default "
                          "retrieval); edges: none, time, cosine, scorer (default scorer); "
-                         "moments: one, fixed, tiling, trained (default trained)")
+                         "moments: one, fixed, tiling, trained (default trained); "
+                         "moment-words and edge-words: template (default), llamacpp[:FILE], "
+                         "FILE.gguf, transformers[:PATH], openai:URL#MODEL")
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
     ev.add_argument("--predictions", type=Path, default=None,
                     help="also write each request's answer as JSON lines here")
@@ -89,9 +99,10 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--memory", "--store", dest="memory", default=DEFAULT_STORE,
                    help="with --labels human: the memory store holding the labels, a SQLite "
                         f"file or postgresql:// URL (default {DEFAULT_STORE})")
-    p.add_argument("--shots", type=positive_int("--shots", minimum=0), default=4,
-                   help="retrieved worked examples in an LLM's prompt (default 4; 0 for a "
-                        "fine-tuned model, which was trained on zero-shot prompts)")
+    p.add_argument("--shots", type=positive_int("--shots", minimum=0), default=None,
+                   help="worked examples in an LLM's prompt (default 4 for query, 2 for "
+                        "the writer tasks; 0 for a fine-tuned model, which was trained on "
+                        "zero-shot prompts)")
 
 
 def _run(name: str, args) -> tuple[dict, list]:
@@ -102,10 +113,12 @@ def _run(name: str, args) -> tuple[dict, list]:
         return _run_edges(name, args)
     if args.task == "moments":
         return _run_moments(name, args)
+    if args.task in WRITER_TASKS:
+        return _run_writer(name, args)
     from augur.memory.tasks.harness.evaluate import evaluate_query_model
     from augur.memory.tasks.query_models import make_query_model
 
-    model = make_query_model(name, shots=args.shots)
+    model = make_query_model(name, shots=4 if args.shots is None else args.shots)
     try:
         return evaluate_query_model(model, args.split, args.limit)
     finally:
@@ -152,6 +165,41 @@ def _run_moments(name: str, args) -> tuple[dict, list]:
     return evaluate_moment_model(make_moment_model(name), args.split, args.limit)
 
 
+def _run_writer(name: str, args) -> tuple[dict, list]:
+    from augur.memory.tasks.harness.data import MOMENT_SPLITS
+    from augur.memory.tasks.harness.evaluate import evaluate_edge_writer, evaluate_moment_writer
+    from augur.memory.tasks.writer_models import make_writer
+
+    if args.split not in MOMENT_SPLITS:
+        raise ValueError(f"--split: task {args.task} has {', '.join(MOMENT_SPLITS)}, "
+                         f"got {args.split!r}")
+    # Writers default to 2 worked examples (SHOTS): their inputs are long (a segment's
+    # lines, two resources), and each shot is paid for in prompt time.
+    writer = make_writer(args.task, name, **({} if args.shots is None else
+                                             {"shots": args.shots}))
+    run = evaluate_moment_writer if args.task == "moment-words" else evaluate_edge_writer
+    try:
+        return run(writer, args.split, args.limit)
+    finally:
+        backend = getattr(writer, "backend", None)
+        if backend is not None:
+            backend.close()
+
+
+def _write_writer_predictions(args, preds: list) -> None:
+    from augur.memory.tasks.harness.evaluate import edge_word_items, moment_word_items
+
+    if args.task == "moment-words":
+        ids = [f"{ex.id}#{seg.first}" for ex, seg in moment_word_items(args.split)]
+    else:
+        ids = [ex.id for ex in edge_word_items(args.split)]
+    with open(args.predictions, "w") as f:
+        for i, p in zip(ids, preds, strict=False):
+            f.write(json.dumps({"id": i, "answer": p.output.model_dump() if p.valid else None,
+                                "error": p.error, "latency_ms": round(p.latency_ms, 3)},
+                               ensure_ascii=False) + "\n")
+
+
 def _write_moment_predictions(args, preds: list) -> None:
     from augur.memory.tasks.harness.data import moment_examples
 
@@ -194,10 +242,10 @@ def _write_edge_predictions(args, preds: list) -> None:
 def _cmd_eval(args) -> int:
     args.model = args.model or DEFAULT_MODEL[args.task]
     report, preds = _run(args.model, args)
-    if args.predictions is not None and args.task in ("edges", "moments"):
+    if args.predictions is not None and args.task != "query":
         args.predictions.parent.mkdir(parents=True, exist_ok=True)
-        (_write_edge_predictions if args.task == "edges" else _write_moment_predictions)(
-            args, preds)
+        {"edges": _write_edge_predictions, "moments": _write_moment_predictions}.get(
+            args.task, _write_writer_predictions)(args, preds)
     elif args.predictions is not None:
         from augur.memory.tasks.harness.data import query_examples
         from augur.memory.tasks.harness.query_schema import answer_text
@@ -218,6 +266,10 @@ def _cmd_eval(args) -> int:
 
 
 EDGE_METRICS = ("precision", "recall", "f1", "pearson", "type_accuracy", "type_accuracy_edges")
+WORD_METRICS = {"moment-words": ("valid", "name_f1", "summary_rouge_l", "topics_named",
+                                 "people_named"),
+                "edge-words": ("valid", "topic_precision", "topic_recall", "topic_f1",
+                               "reasons_naming_a_topic")}
 MOMENT_METRICS = ("boundary_precision", "boundary_recall", "boundary_f1", "pk", "window_diff",
                   "type_accuracy", "emotion_f1_micro", "emotion_f1_macro", "topic_precision",
                   "topic_recall", "participant_accuracy")
@@ -228,13 +280,16 @@ METRICS = ("intent_accuracy", "validity", "parameter_accuracy", "exact_match",
 
 
 def _metrics(reports: list[dict]) -> tuple[str, ...]:
-    return {"edges": EDGE_METRICS, "moments": MOMENT_METRICS}.get(reports[0]["task"], METRICS)
+    return {"edges": EDGE_METRICS, "moments": MOMENT_METRICS, **WORD_METRICS}.get(
+        reports[0]["task"], METRICS)
 
 
 # task -> (latency column's title, report key, format)
 LATENCY = {"query": ("p50 ms", "latency_ms", "8.1f"),
            "edges": ("ms/pair p50", "latency_ms_per_pair", "11.3f"),
-           "moments": ("s/hour p50", "seconds_per_hour", "10.3f")}
+           "moments": ("s/hour p50", "seconds_per_hour", "10.3f"),
+           "moment-words": ("ms p50", "latency_ms", "8.1f"),
+           "edge-words": ("ms p50", "latency_ms", "8.1f")}
 
 
 def _table(reports: list[dict]) -> str:
@@ -287,7 +342,9 @@ def _chart(reports: list[dict], path: Path) -> None:
                   [m.replace("_", "\n") for m in metrics], fontsize=8)
     ax.set_ylim(0, 1)
     what = {"query": ("task 1", "requests"), "edges": ("task 2, edges", "pairs"),
-            "moments": ("task 3, moments", "transcripts")}[reports[0]["task"]]
+            "moments": ("task 3, moments", "transcripts"),
+            "moment-words": ("task 3, moment names and summaries", "moments"),
+            "edge-words": ("task 2, edge reasons and topics", "edges")}[reports[0]["task"]]
     ax.set_title(f"REM {what[0]} ({reports[0]['split']}, {reports[0]['examples']} {what[1]})")
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -317,8 +374,10 @@ def _cmd_sft(args) -> int:
     from augur.memory.tasks.edges import EdgesTask
     from augur.memory.tasks.moments import MomentsTask
     from augur.memory.tasks.query import QueryTask
+    from augur.memory.tasks.words import EdgeWordsTask, MomentWordsTask
 
-    task = {"edges": EdgesTask, "moments": MomentsTask, "query": QueryTask}[args.task]()
+    task = {"edges": EdgesTask, "moments": MomentsTask, "query": QueryTask,
+            "moment-words": MomentWordsTask, "edge-words": EdgeWordsTask}[args.task]()
     rows = task.sft_rows(args.split)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(args.out.suffix + ".tmp")

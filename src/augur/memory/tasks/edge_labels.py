@@ -6,19 +6,16 @@ a model sees them (from the frozen splits when the harness has them, else from t
 memory's resources table, content clipped the same way), the person's affinity and
 type as the gold. A pair two people labelled counts twice. The metrics are the
 harness's own (`score_edges`), and a source's candidates go to a model in one batch,
-timed the way `evaluate_edge_model` times them. The people's ratings of the reasons and
+timed by `evaluate_edge_model` itself. The people's ratings of the reasons and
 topics (1 to 5) are reported beside, per model that wrote them.
 """
 
 from __future__ import annotations
 
-import sys
-import time
 from typing import Any
 
 from augur.errors import AugurError
 from augur.memory.tasks.harness import constants as C
-from augur.memory.tasks.harness.edge_metrics import score_edges
 from augur.memory.tasks.harness.edge_schema import EdgeExample, EdgeResource
 
 
@@ -92,26 +89,10 @@ def _usefulness(labels: list[dict]) -> dict[str, dict[str, Any]]:
 
 def evaluate_edge_labels(model, examples: list[EdgeExample], used: dict[str, Any],
                          progress: bool = True) -> tuple[dict[str, Any], list]:
-    """(report, predictions) of `model` on human-labelled examples (human_examples)."""
-    from tqdm import tqdm
+    """(report, predictions) of `model` on human-labelled examples (human_examples),
+    scored and timed by the harness's own edge evaluation."""
+    from augur.memory.tasks.harness.evaluate import evaluate_edge_model
 
-    groups: list[list[EdgeExample]] = []
-    for ex in examples:
-        if groups and groups[-1][0].source.id == ex.source.id:
-            groups[-1].append(ex)
-        else:
-            groups.append([ex])
-    preds, latencies = [], []
-    for group in tqdm(groups, desc=f"{model.name} on human labels", unit="source",
-                      file=sys.stderr, disable=not progress):
-        t0 = time.perf_counter()
-        batch = model.predict_batch(group[0].source, [ex.candidate for ex in group])
-        per_pair = (time.perf_counter() - t0) * 1000 / len(group)
-        for p in batch:
-            p.latency_ms = per_pair
-        preds += batch
-        latencies += [per_pair] * len(group)
-    report = score_edges(examples, [p.output.score if p.valid else None for p in preds],
-                         [p.output.type if p.valid else None for p in preds], latencies)
-    return {"task": "edges", "model": model.name, "split": "human",
-            "rem_tasks_version": C.REM_TASKS_VERSION, **used, **report}, preds
+    report, preds = evaluate_edge_model(model, "human", progress=progress, examples=examples)
+    head = {k: report[k] for k in ("task", "model", "split", "rem_tasks_version")}
+    return {**head, **used, **report}, preds

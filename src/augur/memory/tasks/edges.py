@@ -23,7 +23,7 @@ from augur.memory.tasks.harness.edge_metrics import score_edges
 from augur.memory.tasks.harness.edge_schema import EdgeAnswer, EdgeExample, EdgeResource
 
 __all__ = ["BRIEF", "SYSTEM", "EdgeAnswer", "EdgeAnswers", "EdgeRequest", "EdgesTask",
-           "pair_text"]
+           "gold_reason", "pair_text"]
 
 MAX_CANDIDATES = 100  # per request: a new resource's neighbours, not a whole memory
 
@@ -44,6 +44,15 @@ REASONS = {"PREREQUISITE": "one is needed before the other",
            "CONTINUATION": "one carries the other on",
            "SEE_ALSO": "both are about the same work, close in time",
            "none": "not about the same work"}
+
+
+def gold_reason(example: EdgeExample) -> str:
+    """The reason a model is taught for a gold pair: what its type means, and the
+    topics both resources share."""
+    reason = REASONS[example.type]
+    if example.topics and example.type != "none":
+        reason = f"{reason}: {', '.join(example.topics)}"
+    return reason
 
 
 class EdgeRequest(BaseModel):
@@ -94,10 +103,8 @@ class EdgesTask(Task[EdgeAnswer]):
         return pair_text(example.source, example.candidate)
 
     def target(self, example: EdgeExample) -> str:
-        reason = REASONS[example.type]
-        if example.topics and example.type != "none":
-            reason = f"{reason}: {', '.join(example.topics)}"
-        return json.dumps({"type": example.type, "score": example.affinity, "reason": reason,
+        return json.dumps({"type": example.type, "score": example.affinity,
+                           "reason": gold_reason(example),
                            "metadata": {"topic_overlap": example.topics}}, ensure_ascii=False)
 
     def score(self, predictions: list[Prediction], examples: list[EdgeExample]

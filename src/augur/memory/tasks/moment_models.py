@@ -17,7 +17,8 @@ topics from cues learned on train: a topic's own name as written, or any word, t
 came with the topic in >= 90 % of the (at least 4) train segments that hold it;
 people: the speakers, resolved against the memory's person entities
 (augur.memory.entities.EntityResolver). Names and summaries are a template
-of the type, the top topic and the time (an LLM writer is a later slice).
+of the type, the top topic and the time (`template_words`); an LLM writes
+them instead through words.py / writer_models.py.
 
 Fitted models follow scikit-learn's contract: `fit` returns self, learned state ends
 in `_`, predicting before `fit` raises.
@@ -213,13 +214,21 @@ class Labeller:
                        self.persons(lines, memory)[:16])
 
 
-def _moment(lines, end, mtype: str, emotions: list[str], topics: list[str],
-            people: list[str]) -> MomentOut:
+def template_words(start, end, mtype: str, emotions: list[str], topics: list[str],
+                   people: list[str]) -> tuple[str, str]:
+    """(name, summary) from the labels alone: the floor an LLM writer must clear."""
     top = f" on {topics[0]}" if topics else ""
     with_ = f" with {', '.join(people[:3])}" if len(people) > 1 else ""
-    name = f"{TYPE_WORDS[mtype]}{top}"
-    summary = (f"{TYPE_WORDS[mtype]}{with_}{top}, {lines[0].ts:%H:%M}-{end:%H:%M}"
+    kind = TYPE_WORDS.get(mtype, mtype.replace("_", " ").capitalize())
+    name = f"{kind}{top}"
+    summary = (f"{kind}{with_}{top}, {start:%H:%M}-{end:%H:%M}"
                f"{'; felt ' + ', '.join(emotions) if emotions else ''}.")
+    return name, summary
+
+
+def _moment(lines, end, mtype: str, emotions: list[str], topics: list[str],
+            people: list[str]) -> MomentOut:
+    name, summary = template_words(lines[0].ts, end, mtype, emotions, topics, people)
     return MomentOut(name=name[:200], summary=summary[:600],
                      content=" / ".join(x.text for x in lines)[:600], start=lines[0].ts,
                      end=end, moment_type=mtype, emotion_tags=emotions, topic_tags=topics,

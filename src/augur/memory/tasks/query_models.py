@@ -3,9 +3,8 @@
 - RetrievalModel: the nearest training request by MiniLM embedding, its gold query
   with the slot values swapped for the words that stand in their place in the new
   request (aligned word by word). The floor every learned model must clear.
-- LLMModel: any augur.llm backend (SmolLM2 through llama.cpp by default) asked with
-  the k most similar training requests as worked examples, its output held to the
-  task's JSON schema by the backend's grammar and validated by the same model.
+- LLMModel (llm_model.py): any augur.llm backend (SmolLM2 through llama.cpp by
+  default) asked with the k most similar training requests as worked examples.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ import numpy as np
 from augur.memory.dialect import parse
 from augur.memory.tasks.base import Prediction, TaskParseError
 from augur.memory.tasks.harness.examples import QueryExample
+from augur.memory.tasks.llm_model import LLMModel
 from augur.memory.tasks.query import QueryAnswer, QueryTask, Refusal
 
 _WORD = re.compile(r"[\w'.-]+|[^\w\s]")
@@ -143,42 +143,6 @@ class RetrievalModel:
             lambda sql, n, t: swap_sql_literals(sql, n.text, t))
 
 
-class LLMModel:
-    """An LLM backend with retrieved worked examples; the grammar holds it to the schema."""
-
-    def __init__(self, backend, shots: ShotIndex | None, k: int = 4, max_tokens: int = 160,
-                 name: str | None = None) -> None:
-        self.backend = backend
-        self.shots = shots
-        self.k = k
-        self.max_tokens = max_tokens
-        self.task = QueryTask()
-        self.name = name or f"{backend.name} {k}-shot"
-        if k and shots is None:
-            raise ValueError(f"LLMModel: {k}-shot prompts need a ShotIndex, got None")
-
-    def predict(self, text: str) -> Prediction:
-        t0 = time.perf_counter()
-        near, _ = self.shots.nearest(text, self.k) if self.k else ([], 0.0)
-        # Nearest last: a small model leans on the example closest to the question.
-        # Zero-shot means a model fine-tuned on the task: it gets the brief prompt it
-        # was trained on.
-        messages = self.task.prompt(text, list(reversed(near)), brief=not self.k)
-        try:
-            gen = self.backend.generate(messages, max_tokens=self.max_tokens, temperature=0.0,
-                                        json_schema=self.task.grammar_schema(), seed=0)
-        except Exception as e:  # noqa: BLE001 - a failed call is an invalid answer, counted
-            return Prediction(None, "", error=f"backend: {e}"[:300],
-                              latency_ms=(time.perf_counter() - t0) * 1000)
-        ms = (time.perf_counter() - t0) * 1000
-        try:
-            answer = self.task.parse(gen.text)
-        except TaskParseError as e:
-            return Prediction(None, gen.text, error=str(e)[:300], latency_ms=ms)
-        return Prediction(answer, gen.text, latency_ms=ms,
-                          extra={"completion_tokens": gen.completion_tokens})
-
-
 class SearchAllModel:
     """The trivial baseline: SEARCH the whole request, never refuse."""
 
@@ -206,7 +170,7 @@ def make_query_model(name: str, train: list[QueryExample] | None = None, embedde
     if name == "search-all":
         return SearchAllModel()
     if shots == 0 and name not in ("retrieval", "fast"):  # zero-shot: no examples to embed
-        return LLMModel(_backend(name), None, k=0)
+        return LLMModel(_backend(name), None, k=0, task=QueryTask())
     from augur.memory.embed import Embedder
     from augur.memory.tasks.harness.data import query_examples
     from augur.memory.tasks.shots_cache import cached_shot_index
@@ -222,7 +186,7 @@ def make_query_model(name: str, train: list[QueryExample] | None = None, embedde
         from augur.memory.tasks.query_fast import FastModel
 
         return FastModel(index, store if store is not None else world_executor().store)
-    return LLMModel(_backend(name), index, k=shots)
+    return LLMModel(_backend(name), index, k=shots, task=QueryTask())
 
 
 def _backend(name: str):

@@ -2,7 +2,7 @@
 sizes and seeds. Changing any of them is an amendment: bump REM_TASKS_VERSION, add a
 CHANGELOG.md entry "rem-tasks vN" saying why, then `augur memory tasks seal`."""
 
-REM_TASKS_VERSION = "3"
+REM_TASKS_VERSION = "4"
 
 # The memory every task-1 request is asked of: persona 42's first 90 days
 # (augur.memory.world.world_memory(WorldConfig(seed=42, days=90))). Relative dates

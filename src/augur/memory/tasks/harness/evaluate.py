@@ -1,7 +1,8 @@
 """Runs a task model over a frozen split and scores it: the one path every model's
 numbers come from (`augur memory eval`, `augur memory compare`, `augur bench
 rem-query`). Task 1: `evaluate_query_model`; task 2: `evaluate_edge_model`; task 3:
-`evaluate_moment_model`.
+`evaluate_moment_model`. The words a writer adds (moment names and summaries, edge
+reasons and topics): `evaluate_moment_writer`, `evaluate_edge_writer`.
 
 The memory the queries execute on is the world of constants.py in a SQLite store,
 built once into the cache (atomically: a half-built file is never used) and opened
@@ -80,13 +81,15 @@ def _limited(examples: list, limit: int | None) -> list:
 
 
 def evaluate_edge_model(model, split: str = "test", limit: int | None = None,
-                        progress: bool = True) -> tuple[dict[str, Any], list]:
-    """(report, predictions) of `model` on a split of task 2 (the first `limit` pairs).
+                        progress: bool = True, examples: list | None = None
+                        ) -> tuple[dict[str, Any], list]:
+    """(report, predictions) of `model` on a split of task 2 (the first `limit` pairs),
+    or on `examples` given (the split named `split`: people's labels are "human").
     Each source's candidates go to `model.predict_batch(source, candidates)` in one
     call, timed here; each pair is charged that call's time over its candidates."""
     from tqdm import tqdm
 
-    examples = _limited(edge_examples(split), limit)
+    examples = _limited(edge_examples(split) if examples is None else examples, limit)
     groups: list[list] = []
     for ex in examples:  # a source's pairs are consecutive in the file
         if groups and groups[-1][0].source.id == ex.source.id:
@@ -130,4 +133,61 @@ def evaluate_moment_model(model, split: str = "test", limit: int | None = None,
     report = score_moments(examples, [p.output if p.valid else None for p in preds],
                            [p.latency_ms for p in preds])
     return {"task": "moments", "model": model.name, "split": split,
+            "rem_tasks_version": C.REM_TASKS_VERSION, **report}, preds
+
+
+def moment_word_items(split: str) -> list[tuple[Any, Any]]:
+    """(transcript, gold segment) for every segment of a split of task 3: what a moment
+    writer names and summarises, given the segment and its gold labels."""
+    return [(ex, seg) for ex in moment_examples(split) for seg in ex.segments]
+
+
+def edge_word_items(split: str) -> list[Any]:
+    """The pairs of a split of task 2 that are edges (gold type not none): what an edge
+    writer gives a reason and topic overlap for."""
+    return [ex for ex in edge_examples(split) if ex.type != "none"]
+
+
+def evaluate_moment_writer(writer, split: str = "test", limit: int | None = None,
+                           progress: bool = True) -> tuple[dict[str, Any], list]:
+    """(report, predictions) of `writer.predict((transcript, segment))` -> a Prediction
+    whose output has `name` and `summary`, over the first `limit` segments of a split."""
+    from tqdm import tqdm
+
+    from augur.memory.tasks.harness.words_metrics import score_moment_words
+
+    items = _limited(moment_word_items(split), limit)
+    preds = []
+    for item in tqdm(items, desc=f"{writer.name} writing moments ({split})", unit="moment",
+                     file=sys.stderr, disable=not progress):
+        t0 = time.perf_counter()
+        p = writer.predict(item)
+        p.latency_ms = (time.perf_counter() - t0) * 1000
+        preds.append(p)
+    report = score_moment_words([seg for _, seg in items],
+                                [(p.output.name, p.output.summary) if p.valid else None
+                                 for p in preds], [p.latency_ms for p in preds])
+    return {"task": "moment-words", "model": writer.name, "split": split,
+            "rem_tasks_version": C.REM_TASKS_VERSION, **report}, preds
+
+
+def evaluate_edge_writer(writer, split: str = "test", limit: int | None = None,
+                         progress: bool = True) -> tuple[dict[str, Any], list]:
+    """(report, predictions) of `writer.predict(example)` -> a Prediction whose output has
+    `reason` and `topic_overlap`, over the first `limit` edges of a split."""
+    from tqdm import tqdm
+
+    from augur.memory.tasks.harness.words_metrics import score_edge_words
+
+    items = _limited(edge_word_items(split), limit)
+    preds = []
+    for ex in tqdm(items, desc=f"{writer.name} writing edges ({split})", unit="edge",
+                   file=sys.stderr, disable=not progress):
+        t0 = time.perf_counter()
+        p = writer.predict(ex)
+        p.latency_ms = (time.perf_counter() - t0) * 1000
+        preds.append(p)
+    report = score_edge_words(items, [(p.output.reason, p.output.topic_overlap) if p.valid
+                                      else None for p in preds], [p.latency_ms for p in preds])
+    return {"task": "edge-words", "model": writer.name, "split": split,
             "rem_tasks_version": C.REM_TASKS_VERSION, **report}, preds
