@@ -68,7 +68,7 @@ def upper_task():
 
 def test_unknown_task_names_the_known_ones():
     with pytest.raises(TaskRequestError,
-                       match=r"unknown task 'tip'; expected one of edges, query") as e:
+                       match=r"unknown task 'tip'; expected one of edges, moments, query") as e:
         TaskServer().model("tip")
     assert e.value.field == "task"
 

@@ -4,6 +4,7 @@
     augur memory ingest notes/                       (a folder of .md / .txt files)
     augur memory ingest records.jsonl                (resources, or an export)
     augur memory ingest new.jsonl --propose-edges    (+ edges to nearest neighbours)
+    augur memory ingest --moments day.txt            (a transcript or events -> moments)
     augur memory query 'SEARCH "ci failure" IN resources LIMIT 5' [--json]
     augur memory stats
     augur memory export --out memory.jsonl
@@ -19,7 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from augur.cliargs import positive_int
@@ -34,10 +35,13 @@ def add_memory_arguments(subparsers: argparse._SubParsersAction) -> argparse.Arg
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = mem.add_subparsers(dest="memory_command", required=True)
 
+    from augur.memory.tasks.cli import MOMENT_MODELS, add_task_arguments
+
     ing = sub.add_parser("ingest", help="add a source to the memory (idempotent, atomic)")
     _store_option(ing)
     ing.add_argument("source", nargs="?", type=Path, default=None,
-                     help="a folder of .md/.txt files or a .jsonl file (omit with --persona)")
+                     help="a folder of .md/.txt files or a .jsonl file (omit with --persona "
+                          "or --moments)")
     ing.add_argument("--persona", type=int, default=None, metavar="SEED",
                      help="build the memory of the simulated person with this seed")
     ing.add_argument("--days", type=positive_int("--days"), default=90,
@@ -50,6 +54,16 @@ def add_memory_arguments(subparsers: argparse._SubParsersAction) -> argparse.Arg
     ing.add_argument("--neighbours", type=positive_int("--neighbours"), default=12,
                      help="with --propose-edges: nearest resources scored per new one "
                           "(default 12)")
+    ing.add_argument("--moments", type=Path, default=None, metavar="FILE",
+                     help="cut a timestamped transcript (.txt/.log/.md: 'YYYY-MM-DD "
+                          "HH:MM+01:00 speaker: text' lines) or a person's events (.jsonl) "
+                          "into moments with REM task 3's model and add them")
+    ing.add_argument("--day", type=_day, default=None, metavar="YYYY-MM-DD",
+                     help="with --moments: keep this calendar day only (in the file's own "
+                          "UTC offsets)")
+    ing.add_argument("--moment-model", default=None, choices=MOMENT_MODELS,
+                     help="with --moments: the task-3 model (default trained; fitted once "
+                          "on the task harness's train split, then read from its cache)")
     ing.add_argument("--json", action="store_true", help="print the report as JSON")
     ing.set_defaults(func=_cmd_ingest)
 
@@ -72,8 +86,6 @@ def add_memory_arguments(subparsers: argparse._SubParsersAction) -> argparse.Arg
     ex.add_argument("--out", type=Path, default=None, help="file to write (default stdout)")
     ex.set_defaults(func=_cmd_export)
 
-    from augur.memory.tasks.cli import add_task_arguments
-
     add_task_arguments(sub)
     return mem
 
@@ -81,6 +93,14 @@ def add_memory_arguments(subparsers: argparse._SubParsersAction) -> argparse.Arg
 def _store_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store", default=DEFAULT_STORE,
                    help=f"SQLite file or postgresql:// URL (default {DEFAULT_STORE})")
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--day must be a date such as 2025-03-04, got "
+                                         f"{text!r}") from None
 
 
 def _aware_time(text: str) -> datetime:
@@ -99,9 +119,14 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     from augur.memory.ingest import ingest, source_batch, world_batch
     from augur.memory.store import open_store
 
-    if (args.source is None) == (args.persona is None):
-        raise ValueError("memory ingest: give either a SOURCE (folder or .jsonl) or "
-                         "--persona SEED, not both and not neither")
+    given = [x for x in (args.source, args.persona, args.moments) if x is not None]
+    if len(given) != 1:
+        raise ValueError("memory ingest: give one of a SOURCE (folder or .jsonl), --persona "
+                         "SEED or --moments FILE, not several and not none")
+    if args.moments is None and (args.day or args.moment_model):
+        raise ValueError("memory ingest: --day and --moment-model go with --moments FILE")
+    if args.moments is not None:
+        return _ingest_moments(args)
     if args.persona is not None:
         batch, label = world_batch(args.persona, args.days), f"persona {args.persona}"
     else:
@@ -131,6 +156,40 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ingest_moments(args: argparse.Namespace) -> int:
+    from augur.memory.embed import Embedder
+    from augur.memory.ingest import ingest
+    from augur.memory.store import open_store
+    from augur.memory.tasks.moment_ingest import moment_batch, read_lines, source_label
+
+    if args.propose_edges:
+        raise ValueError("memory ingest: --propose-edges links resources, and --moments adds "
+                         "moments only; ingest them in two runs")
+    model = args.moment_model or "trained"
+    lines = read_lines(args.moments, args.day)  # a bad file fails before anything loads
+    embedder = None if args.no_embed else Embedder()
+    with open_store(args.store) as store:
+        batch = moment_batch(store, lines, source_label(args.moments), model, embedder)
+        report = ingest(store, batch, embedder, source=str(args.moments), progress=True)
+        stats = store.stats()
+    added, updated = report.result.added.get("moments", 0), report.result.updated.get(
+        "moments", 0)
+    if args.json:
+        moments = [m.model_dump(mode="json") for m in batch.moments]
+        print(json.dumps({**report.to_json(), "lines": len(lines), "model": model,
+                          "day": args.day and args.day.isoformat(), "moments": moments,
+                          "stats": stats}, indent=2))
+        return 0
+    rows = [{"starts_at": m.start, "ends_at": m.end, "moment_type": m.moment_type,
+             "project": m.project, "name": m.name} for m in batch.moments]
+    columns = ["starts_at", "ends_at", "moment_type", "name"]
+    print(format_table(columns + ["project"] * any(m.project for m in batch.moments), rows))
+    print(f"{args.moments}: {len(lines)} lines cut into {len(batch.moments)} moments by "
+          f"{model}, added {added}" + (f", updated {updated}" if updated else "")
+          + f" ({report.embedded} embedded, {report.seconds:.1f} s) -> {args.store}")
+    return 0
+
+
 def _cmd_query(args: argparse.Namespace) -> int:
     from augur.memory.embed import Embedder
     from augur.memory.executor import Executor
@@ -150,7 +209,7 @@ def _cmd_query(args: argparse.Namespace) -> int:
 
 # The columns worth a terminal's width, per kind of result, in order.
 _SHOWN = ("table", "id", "name", "kind", "moment_type", "project", "created_at", "starts_at",
-          "score", "depth", "via", "from", "subject", "predicate", "value")
+          "ends_at", "score", "depth", "via", "from", "subject", "predicate", "value")
 
 
 def format_table(columns: list[str], rows: list[dict], width: int = 48) -> str:

@@ -5,8 +5,8 @@ the request names.
         -> {task, output, text, model, latency_ms, prompt_tokens, completion_tokens}
 
 Tasks come from augur.memory.tasks.serve.TASKS: task 1, "query" (a request in words ->
-a REM query), and task 2, "edges" ({source, candidates} -> one scored, typed edge per
-candidate). Models are
+a REM query), task 2, "edges" ({source, candidates} -> one scored, typed edge per
+candidate), and task 3, "moments" (a timestamped transcript -> its moments). Models are
 built the first time they are named (an LLM takes seconds to load) and kept by name;
 they build and answer on the task models' own thread, so an LLM's seconds queue other
 /generate calls, never /memory queries. The route can load a model file the request
@@ -32,12 +32,16 @@ class GenerateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     task: str = Field(min_length=1, max_length=64, description="the task: 'query' (a request "
-                      "in words -> a REM query or a refusal) or 'edges' (a new resource and "
-                      "candidates -> an edge per candidate)", examples=["query"])
+                      "in words -> a REM query or a refusal), 'edges' (a new resource and "
+                      "candidates -> an edge per candidate) or 'moments' (a timestamped "
+                      "transcript -> its moments)", examples=["query"])
     input: str | dict[str, Any] = Field(description="the task's input: for 'query', the "
                                         "request in words (1 to 2,000 characters); for "
                                         "'edges', {source, candidates: 1 to 100}, each "
-                                        "{id, kind, name, content, created_at}",
+                                        "{id, kind, name, content, created_at}; for "
+                                        "'moments', 'YYYY-MM-DD HH:MM speaker: text' lines "
+                                        "(at most 200,000 characters) or {lines: [{ts, "
+                                        "speaker, text}]} (at most 5,000)",
                                         examples=["emails from Ana about the outage"])
     max_tokens: int = Field(default=256, ge=1, le=2048,
                             description="the most tokens an LLM model may write (other "
@@ -45,7 +49,8 @@ class GenerateRequest(BaseModel):
     model: str | None = Field(default=None, max_length=500, description="default: the "
                               "task's served model. For 'query': fast, retrieval, "
                               "search-all, llamacpp (SmolLM2-135M), llamacpp:FILE.gguf or "
-                              "FILE.gguf; for 'edges': scorer (default), cosine, time, none")
+                              "FILE.gguf; for 'edges': scorer (default), cosine, time, none; "
+                              "for 'moments': trained (default), tiling, fixed, one")
 
 
 class GenerateResponse(BaseModel):

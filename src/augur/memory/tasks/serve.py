@@ -8,9 +8,9 @@
 
 A task is one entry of TASKS (a TaskSpec): its default model, the model names it
 accepts, how to build one, and how to check an input. Task 1 ("query": a request in
-words -> a REM query) and task 2 ("edges": a new resource and candidates -> one scored
-edge per candidate) are registered here; later tasks (the tip task of /generate,
-REM's "moments") add a spec with `register`.
+words -> a REM query), task 2 ("edges": a new resource and candidates -> one scored
+edge per candidate) and task 3 ("moments": a timestamped transcript -> its moments) are
+registered here; later tasks (the tip task of /generate) add a spec with `register`.
 
 Building is serialised by one lock and each model is built once per name. The store is
 read only by builders and refreshes, under that lock, so `model` may be called from
@@ -231,8 +231,8 @@ def _query_build(server: TaskServer, name: str):
     _, _, path = name.partition(":")
     if path and tuned_adapter(path):
         # A model `augur llm export` wrote: fine-tuned on the brief zero-shot prompt.
-        return M.LLMModel(backend, None, k=0, name=name)
-    return M.LLMModel(backend, _train_index(server), k=4, name=name)
+        return M.LLMModel(backend, None, k=0, name=name, task=M.QueryTask())
+    return M.LLMModel(backend, _train_index(server), k=4, name=name, task=M.QueryTask())
 
 
 def _query_refresh(server: TaskServer, model) -> None:
@@ -320,6 +320,91 @@ def _edges_build(server: TaskServer, name: str):
 
 register(TaskSpec(name="edges", default_model="scorer", models=EDGE_MODELS,
                   resolve=_edges_resolve, build=_edges_build, check_input=_edges_input))
+
+
+# ---- task 3: a timestamped transcript -> its moments ---------------------------------
+MOMENT_MODELS = ("one", "fixed", "tiling", "trained")
+# A day's transcript or log is thousands of characters, not a query's 2,000; these caps
+# keep one request to seconds of the task models' thread.
+MAX_TRANSCRIPT_CHARS = 200_000
+MAX_TRANSCRIPT_LINES = 5_000
+
+
+def _moments_input(raw: Any):
+    """A transcript as text (`YYYY-MM-DD HH:MM speaker: text` lines) or {lines: [{ts,
+    speaker, text}, ...]} -> MomentLines in time order; a ValueError names the field."""
+    from pydantic import ValidationError
+
+    from augur.memory.tasks.moment_ingest import MomentRequest, check_lines
+    from augur.memory.tasks.moments import parse_transcript
+
+    if isinstance(raw, str):
+        if len(raw) > MAX_TRANSCRIPT_CHARS:
+            raise ValueError(f"task 'moments' takes a transcript of at most "
+                             f"{MAX_TRANSCRIPT_CHARS:,} characters, got {len(raw):,}; send "
+                             "a day or less at a time")
+        lines, where = parse_transcript(raw), "transcript"
+    elif isinstance(raw, dict):
+        try:
+            lines, where = MomentRequest.model_validate(raw).lines, "input.lines:"
+        except ValidationError as e:
+            parts = [f"input.{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors()[:3]]
+            raise ValueError(f"task 'moments': {'; '.join(parts)} (lines is a list of "
+                             "{ts, speaker, text})") from None
+    else:
+        raise ValueError("task 'moments' takes a transcript string or an object {lines: "
+                         "[{ts, speaker, text}, ...]}, got "
+                         f"{type(raw).__name__ if raw is not None else 'null'}")
+    if len(lines) > MAX_TRANSCRIPT_LINES:
+        raise ValueError(f"task 'moments' takes at most {MAX_TRANSCRIPT_LINES:,} lines, got "
+                         f"{len(lines):,}; send a day or less at a time")
+    return check_lines(lines, where)
+
+
+def _moments_resolve(name: str) -> str:
+    if name.strip() in MOMENT_MODELS:
+        return name.strip()
+    raise ValueError(f"unknown model {name!r}")
+
+
+class MomentsServed:
+    """A task-3 model answering checked lines as one Prediction of a MomentAnswer; an
+    answer the schema refuses (more than 64 moments) is an invalid Prediction, not an
+    error of the server."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.name = model.name
+
+    def predict(self, lines):
+        import time
+
+        from pydantic import ValidationError
+
+        from augur.memory.tasks.base import Prediction
+
+        t0 = time.perf_counter()
+        try:
+            pred = self.model.predict_lines(lines)
+        except ValidationError as e:
+            x = e.errors()[0]
+            return Prediction(None, error=f"{'.'.join(map(str, x['loc']))}: {x['msg']}",
+                              latency_ms=(time.perf_counter() - t0) * 1000)
+        pred.latency_ms = (time.perf_counter() - t0) * 1000
+        return pred
+
+
+def _moments_build(server: TaskServer, name: str):
+    from augur.memory.tasks.moment_ingest import EMBEDDING, fitted_moment_model
+
+    embedder = server.embedder if name in EMBEDDING else None
+    with _one_blas_thread():  # beside live requests, as the fast model's (see above)
+        return MomentsServed(fitted_moment_model(name, embedder, server.cache_root))
+
+
+register(TaskSpec(name="moments", default_model="trained", models=MOMENT_MODELS,
+                  resolve=_moments_resolve, build=_moments_build,
+                  check_input=_moments_input))
 
 __all__ = ["TASKS", "TaskRequestError", "TaskServer", "TaskSpec", "check_input", "model_name",
            "register", "task_spec"]

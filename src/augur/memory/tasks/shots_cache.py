@@ -18,7 +18,9 @@ import hashlib
 import os
 import threading
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -116,12 +118,17 @@ def _load(path: Path, texts: list[str], embedder) -> tuple[np.ndarray | None, st
 
 
 def _save(path: Path, matrix: np.ndarray) -> None:
-    """Write atomically: a reader sees the old file or the whole new one, never a part."""
+    write_atomic(path, lambda f: np.save(f, matrix, allow_pickle=False))
+
+
+def write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """write(file) into a temporary file beside `path`, then os.replace: a reader sees
+    the old file or the whole new one, never a part (other caches write through it too)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}-{threading.get_ident()}")
     try:
         with tmp.open("wb") as f:
-            np.save(f, matrix, allow_pickle=False)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -129,4 +136,5 @@ def _save(path: Path, matrix: np.ndarray) -> None:
         tmp.unlink(missing_ok=True)
 
 
-__all__ = ["cache_path", "cached_matrix", "cached_shot_index", "embedder_identity"]
+__all__ = ["cache_path", "cached_matrix", "cached_shot_index", "embedder_identity",
+           "write_atomic"]
