@@ -150,3 +150,27 @@ def test_the_cli_proposes_edges_and_reports_them(tmp_path, capsys):
     with SQLiteStore(db) as store:
         assert any(e["to_id"] == "ticket-12" and e["provenance"] == "edges:scorer"
                    for e in _edges(store, "pr-13"))
+
+
+def test_a_writer_words_the_kept_edges_only(tmp_path, embedder):
+    """--writer: the edges that passed get the writer's reason and topics; the scorer
+    decides which pass, so the writer is asked once per edge kept, not per candidate."""
+    from augur.memory.tasks.writer_models import TemplateEdgeWriter
+
+    asked = []
+
+    class Counting(TemplateEdgeWriter):
+        def predict(self, item):
+            asked.append((item.source.id, item.candidate.id))
+            return super().predict(item)
+
+    with SQLiteStore(tmp_path / "m.db") as store:
+        ingest(store, _batch(*BATCH), embedder, propose_edges=True)
+        report = ingest(store, _batch(PR), embedder,
+                        propose_edges=ProposeConfig(writer=Counting()))
+        edges = {e["to_id"]: e for e in _edges(store, "pr-13")}
+    assert len(asked) == report.proposed_edges == len(edges) >= 1
+    e = edges["ticket-12"]
+    # the template's words: the type's meaning and the words both names share
+    assert e["reason"].startswith(("one is needed before", "one carries", "both are about"))
+    assert set(e["metadata"]["topic_overlap"]) <= {"ember", "facet", "filters", "timezone"}

@@ -153,7 +153,9 @@ def test_a_bad_file_fails_by_name_and_leaves_the_store_as_it_was(tmp_path, db, c
 @pytest.mark.parametrize(("args", "words"), [
     (["notes/", "--moments", "day.txt"], ["give one of", "--moments FILE"]),
     (["--persona", "3", "--moments", "day.txt"], ["not several"]),
-    (["notes/", "--day", "2025-03-04"], ["--day and --moment-model go with --moments"]),
+    (["notes/", "--day", "2025-03-04"], ["--day, --moment-model and --timezone go with"]),
+    (["notes/", "--writer", "template"], ["--writer writes the words of moments"]),
+    (["--moments", "day.txt", "--timezone", "Mars/Olympus"], ["IANA time zone name"]),
     (["--moments", "day.txt", "--propose-edges"], ["--propose-edges links resources"]),
 ])
 def test_moments_flags_are_checked_before_anything_loads(tmp_path, capsys, args, words):
@@ -216,6 +218,22 @@ def test_lines_must_be_in_order_and_agree_on_offsets():
         MI.check_lines(mixed)
     with pytest.raises(ValueError, match="line 2 .* is before line 1"):
         MI.check_lines([naive[0], naive[0].model_copy(update={"ts": t - timedelta(hours=1)})])
+
+
+def test_a_transcript_without_offsets_needs_its_time_zone(tmp_path, db, capsys):
+    path = tmp_path / "naive.txt"
+    path.write_text("2025-07-04 09:00 ana: standup, the build is red\n"
+                    "2025-07-04 09:10 ben: fixed the flaky test\n"
+                    "2025-07-04 09:40 ana: back to the parser\n")
+    before = _records(db)
+    err = _fails(capsys, "--moments", str(path), "--store", db)
+    assert "no UTC offset" in err and "--timezone Europe/Lisbon" in err
+    assert _records(db) == before
+    report = _ingest(capsys, "--moments", str(path), "--store", db, "--moment-model", "one",
+                     "--timezone", "Europe/Lisbon", "--writer", "template")
+    (m,) = report["moments"]
+    assert m["start"] == "2025-07-04T09:00:00+01:00"  # Lisbon keeps summer time in July
+    assert m["name"] and m["summary"].endswith(".")  # the template writer's words
 
 
 def test_read_lines_keeps_one_day_of_a_transcript(tmp_path):

@@ -160,10 +160,10 @@ def test_rewrite_changes_words_not_structure():
             assert draft.lines == lines and draft.moment_type == answer.moments[0].moment_type
             return Prediction(MomentWords(name="NAMED", summary="SUMMARISED"))
 
-    out = rewrite(Upper(), answer, lines)
-    assert [m.name for m in out.moments] == ["NAMED"]
-    assert out.moments[0].summary == "SUMMARISED"
-    assert out.moments[0].model_dump(exclude={"name", "summary"}) == \
+    out = rewrite(Upper(), answer.moments, lines)
+    assert [m.name for m in out] == ["NAMED"]
+    assert out[0].summary == "SUMMARISED"
+    assert out[0].model_dump(exclude={"name", "summary"}) == \
         answer.moments[0].model_dump(exclude={"name", "summary"})
 
 

@@ -5,6 +5,8 @@
     augur memory ingest records.jsonl                (resources, or an export)
     augur memory ingest new.jsonl --propose-edges    (+ edges to nearest neighbours)
     augur memory ingest --moments day.txt            (a transcript or events -> moments)
+    augur memory ingest --moments day.txt --timezone Europe/Lisbon --writer llamacpp
+                                                     (times without offsets; LLM-named)
     augur memory query 'SEARCH "ci failure" IN resources LIMIT 5' [--json]
     augur memory stats
     augur memory export --out memory.jsonl
@@ -64,6 +66,14 @@ def add_memory_arguments(subparsers: argparse._SubParsersAction) -> argparse.Arg
     ing.add_argument("--moment-model", default=None, choices=MOMENT_MODELS,
                      help="with --moments: the task-3 model (default trained; fitted once "
                           "on the task harness's train split, then read from its cache)")
+    ing.add_argument("--timezone", default=None, metavar="NAME",
+                     help="with --moments: the time zone (IANA name, e.g. Europe/Lisbon) a "
+                          "transcript's times without a UTC offset were written in")
+    ing.add_argument("--writer", default=None, metavar="MODEL",
+                     help="with --moments or --propose-edges: write moment names and "
+                          "summaries, or edge reasons and topics, with this writer: template, "
+                          "llamacpp[:FILE], a tuned FILE.gguf (default: the task model's "
+                          "own words)")
     ing.add_argument("--json", action="store_true", help="print the report as JSON")
     ing.set_defaults(func=_cmd_ingest)
 
@@ -123,8 +133,12 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     if len(given) != 1:
         raise ValueError("memory ingest: give one of a SOURCE (folder or .jsonl), --persona "
                          "SEED or --moments FILE, not several and not none")
-    if args.moments is None and (args.day or args.moment_model):
-        raise ValueError("memory ingest: --day and --moment-model go with --moments FILE")
+    if args.moments is None and (args.day or args.moment_model or args.timezone):
+        raise ValueError("memory ingest: --day, --moment-model and --timezone go with "
+                         "--moments FILE")
+    if args.writer is not None and args.moments is None and not args.propose_edges:
+        raise ValueError("memory ingest: --writer writes the words of moments (--moments) "
+                         "or of proposed edges (--propose-edges); give one of them")
     if args.moments is not None:
         return _ingest_moments(args)
     if args.persona is not None:
@@ -139,7 +153,8 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     if args.propose_edges:
         from augur.memory.tasks.edge_ingest import ProposeConfig
 
-        propose = ProposeConfig(neighbours=args.neighbours)
+        propose = ProposeConfig(neighbours=args.neighbours,
+                                writer=_writer("edge-words", args.writer))
     with open_store(args.store) as store:
         report = ingest(store, batch, embedder, source=label, progress=True,
                         propose_edges=propose)
@@ -156,6 +171,26 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _writer(task: str, name: str | None):
+    if name is None:
+        return None
+    from augur.memory.tasks.writer_models import make_writer
+
+    return make_writer(task, name)
+
+
+def _zone(name: str | None):
+    if name is None:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"memory ingest: --timezone: expected an IANA time zone name such "
+                         f"as Europe/Lisbon or UTC, got {name!r}") from None
+
+
 def _ingest_moments(args: argparse.Namespace) -> int:
     from augur.memory.embed import Embedder
     from augur.memory.ingest import ingest
@@ -166,10 +201,13 @@ def _ingest_moments(args: argparse.Namespace) -> int:
         raise ValueError("memory ingest: --propose-edges links resources, and --moments adds "
                          "moments only; ingest them in two runs")
     model = args.moment_model or "trained"
-    lines = read_lines(args.moments, args.day)  # a bad file fails before anything loads
+    # a bad flag or file fails here, before a model loads or a store opens
+    lines = read_lines(args.moments, args.day, _zone(args.timezone))
+    writer = _writer("moment-words", args.writer)
     embedder = None if args.no_embed else Embedder()
     with open_store(args.store) as store:
-        batch = moment_batch(store, lines, source_label(args.moments), model, embedder)
+        batch = moment_batch(store, lines, source_label(args.moments), model, embedder,
+                             writer)
         report = ingest(store, batch, embedder, source=str(args.moments), progress=True)
         stats = store.stats()
     added, updated = report.result.added.get("moments", 0), report.result.updated.get(

@@ -38,6 +38,7 @@ class ProposeConfig:
     model: str = "scorer"  # a task-2 model (edge_models.MODELS)
     neighbours: int = 12  # nearest resources scored per new resource (more amortise the
     # new resource's own costs; the scorer was trained with 8 candidates a source)
+    writer: Any = None  # writer_models: reasons and topics of the edges kept, written by it
 
 
 def edge_model(name: str = "scorer", embedder=None):
@@ -138,6 +139,12 @@ def propose_edges(store: Store, batch: MemoryBatch, vectors: dict[str, np.ndarra
             cos.append(s)
         if cands:
             preds = model.predict_batch(views[r.id], cands, cos=np.array(cos))
+            if cfg.writer is not None:  # words only for what passed, so per edge kept
+                from augur.memory.tasks.writer_models import rewrite_edge
+
+                for c, p in zip(cands, preds, strict=True):
+                    if p.valid:
+                        p.output = rewrite_edge(cfg.writer, views[r.id], c, p.output)
             edges += _edges(views[r.id], cands, preds, provenance)
     return edges
 

@@ -45,7 +45,7 @@ import pickle
 import sys
 import warnings
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +128,8 @@ def check_lines(lines: list[MomentLine], where: str = "transcript", aware: bool 
         i = offsets.index(False)
         raise ValueError(f"{at(i)}: its time has no UTC offset; the memory keeps aware times "
                          "and augur never guesses a time zone, so write it as "
-                         "2025-01-06 09:00+01:00 (or Z for UTC)")
+                         "2025-01-06 09:00+01:00 (or Z for UTC), or name the zone the "
+                         "times were written in (`--timezone Europe/Lisbon`)")
     if any(offsets) and not all(offsets):
         i = offsets.index(True)
         raise ValueError(f"{at(i)}: its time has a UTC offset and line 1's has none; give "
@@ -140,9 +141,12 @@ def check_lines(lines: list[MomentLine], where: str = "transcript", aware: bool 
     return lines
 
 
-def read_lines(path: Path, day: date | None = None) -> list[MomentLine]:
+def read_lines(path: Path, day: date | None = None, tz: tzinfo | None = None
+               ) -> list[MomentLine]:
     """The lines of a transcript (.txt, .log, .md) or of a person's events (.jsonl),
-    of calendar day `day` when given. IngestError names the file and what is wrong."""
+    of calendar day `day` when given. tz: the time zone of a transcript's times written
+    without a UTC offset (they are refused without it). IngestError names the file and
+    what is wrong."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in TRANSCRIPT_SUFFIXES + EVENT_SUFFIXES:
@@ -167,7 +171,11 @@ def read_lines(path: Path, day: date | None = None) -> list[MomentLine]:
     except UnicodeDecodeError as e:
         raise IngestError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     try:
-        return on_day(check_lines(parse_transcript(text), aware=True), day)
+        lines = parse_transcript(text)
+        if tz is not None:
+            lines = [x if x.ts.utcoffset() is not None else
+                     x.model_copy(update={"ts": x.ts.replace(tzinfo=tz)}) for x in lines]
+        return on_day(check_lines(lines, aware=True), day)
     except ValueError as e:
         raise IngestError(f"{path}: {e}") from None
 
@@ -257,10 +265,15 @@ def moment_records(answer: MomentAnswer | Iterable[MomentOut], source: str,
 
 
 def moment_batch(store, lines: list[MomentLine], source: str, model: str = "trained",
-                 embedder=None) -> MemoryBatch:
+                 embedder=None, writer=None) -> MemoryBatch:
     """The moments task-3 model `model` cuts `lines` into, as records of the memory in
-    `store` (its people and projects), ids hashed from `source` (see source_label)."""
+    `store` (its people and projects), ids hashed from `source` (see source_label).
+    writer (writer_models): names and summaries written again by it."""
     moments = predict_moments(moment_model(model, embedder), lines)
+    if writer is not None:
+        from augur.memory.tasks.writer_models import rewrite
+
+        moments = rewrite(writer, moments, lines, progress=True)
     return MemoryBatch(moments=moment_records(moments, source, memory_entities(store), lines))
 
 

@@ -10,12 +10,14 @@
     transformers[:PATH], openai:URL#MODEL   other augur.llm backends, as llamacpp
 
 Every writer answers `predict(item) -> Prediction` for a harness item (a (transcript,
-gold segment) pair, an EdgeExample) or a draft (MomentDraft, EdgeDraft); `rewrite`
-gives a moment collection its names and summaries from a writer, the rest unchanged.
+gold segment) pair, an EdgeExample) or a draft (MomentDraft, EdgeDraft). `rewrite`
+gives moments their names and summaries from a writer, `rewrite_edge` an edge its
+reason and topics (`augur memory ingest --writer`).
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -103,18 +105,33 @@ class LLMWriter:
         return self.llm.predict(self.task.input_text(item))
 
 
-def rewrite(writer, answer, lines):
-    """`answer` (a MomentAnswer) with each moment's name and summary from `writer`;
-    a moment the writer fails on keeps the words it had."""
-    moments = []
-    for m in answer.moments:
+def rewrite(writer, moments: list, lines: list, progress: bool = False) -> list:
+    """`moments` (MomentOuts) with each name and summary from `writer`, the rest
+    unchanged; a moment the writer fails on keeps the words it had."""
+    from tqdm import tqdm
+
+    out = []
+    for m in tqdm(moments, desc=f"{writer.name} writing", unit="moment", file=sys.stderr,
+                  disable=not progress):
         own = [x for x in lines if m.start <= x.ts < m.end] or lines[:1]
         p = writer.predict(MomentDraft(own, m.moment_type, m.start, m.end, m.topic_tags,
                                        m.present_persons, m.emotion_tags))
-        moments.append(m.model_copy(update={"name": p.output.name[:200],
-                                            "summary": p.output.summary[:600]})
-                       if p.valid else m)
-    return answer.model_copy(update={"moments": moments})
+        out.append(m.model_copy(update={"name": p.output.name[:200],
+                                        "summary": p.output.summary[:600]})
+                   if p.valid else m)
+    return out
+
+
+def rewrite_edge(writer, source, candidate, answer):
+    """An EdgeAnswer with its reason and topic overlap from `writer` (unchanged when the
+    writer fails or the answer is no edge)."""
+    if answer.type == "none":
+        return answer
+    p = writer.predict(EdgeDraft(source, candidate, answer.type))
+    if not p.valid:
+        return answer
+    meta = answer.metadata.model_copy(update={"topic_overlap": p.output.topic_overlap[:8]})
+    return answer.model_copy(update={"reason": p.output.reason[:300], "metadata": meta})
 
 
 def make_writer(task: str, name: str, shots: int = SHOTS):
@@ -141,4 +158,4 @@ def make_writer(task: str, name: str, shots: int = SHOTS):
 
 
 __all__ = ["WRITERS", "EdgeDraft", "KindShots", "LLMWriter", "TemplateEdgeWriter",
-           "TemplateMomentWriter", "make_writer", "rewrite"]
+           "TemplateMomentWriter", "make_writer", "rewrite", "rewrite_edge"]
