@@ -1,7 +1,8 @@
 """Benchmark of REM tasks 2 (edges) and 3 (moments); prints one JSON object.
 
-    augur bench rem-tasks [--tasks edges moments] [--models none time cosine scorer]
-                          [--split test] [--limit PAIRS]
+    augur bench rem-tasks [--tasks edges moments words] [--models none time cosine scorer]
+                          [--split test] [--limit PAIRS] [--writers template llamacpp
+                          runs/writer/gguf/model-q8_0.gguf] [--writer-limit 40]
 
 One key per task under "tasks". Edges: every model scored by the frozen task harness
 (augur.memory.tasks.harness.evaluate_edge_model) on the split, a source's candidates
@@ -14,9 +15,11 @@ recall >= 0.75, Pearson >= 0.80 and <= 5 ms per pair (median, amortised) for the
 scoring model. Moments (task 3): every model of augur.memory.tasks.moment_models
 through the harness's evaluate_moment_model, on the first --moment-limit transcripts,
 beside the issue's targets (boundary accuracy >= 0.85, type >= 0.80, emotion F1 >= 0.75,
-topic precision >= 0.80, <= 2 s per hour of transcript); while that module cannot be
-imported its key says so. A task that fails is reported with its error (a crash is a
-result) and the command exits 1.
+topic precision >= 0.80, <= 2 s per hour of transcript). Words: the writers of moment
+names and summaries and of edge reasons and topics (augur.memory.tasks.writer_models)
+through evaluate_moment_writer / evaluate_edge_writer, the first --writer-limit items
+each (an LLM takes seconds per item here), the template first as the floor. A task
+that fails is reported with its error (a crash is a result) and the command exits 1.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ EDGE_TARGETS = {"precision": 0.85, "recall": 0.75, "pearson": 0.80, "ms_per_pair
 EDGE_MODELS = ("none", "time", "cosine", "scorer")
 MOMENT_TARGETS = {"boundary_accuracy": 0.85, "type_accuracy": 0.80, "emotion_f1_micro": 0.75,
                   "topic_precision": 0.80, "seconds_per_hour": 2.0}
-TASKS = ("edges", "moments")
+TASKS = ("edges", "moments", "words")
+WRITERS = ("template", "llamacpp")
 
 
 class SourceEmbedded:
@@ -78,12 +82,9 @@ def bench_edges(args) -> dict:
 
 
 def bench_moments(args) -> dict:
-    try:
-        from augur.memory.tasks import moment_models as M
-        from augur.memory.tasks.harness.evaluate import evaluate_moment_model
-    except ImportError as e:
-        return {"available": False,
-                "reason": f"task 3's models cannot be imported ({e}): not built yet"}
+    from augur.memory.tasks import moment_models as M
+    from augur.memory.tasks.harness.evaluate import evaluate_moment_model
+
     rows = {}
     for name in M.MODELS:
         model = M.make_moment_model(name, embedder=args.embedder)
@@ -96,8 +97,28 @@ def bench_moments(args) -> dict:
              if k != "seconds_per_hour"}
     meets["seconds_per_hour"] = b["seconds_per_hour"]["p50"] <= MOMENT_TARGETS[
         "seconds_per_hour"]
-    return {"available": True, "split": args.split, "limit": args.moment_limit,
-            "targets": MOMENT_TARGETS, "models": rows, "best": best, "meets": meets}
+    return {"split": args.split, "limit": args.moment_limit, "targets": MOMENT_TARGETS,
+            "models": rows, "best": best, "meets": meets}
+
+
+def bench_words(args) -> dict:
+    from augur.memory.tasks.harness.evaluate import evaluate_edge_writer, evaluate_moment_writer
+    from augur.memory.tasks.writer_models import make_writer
+
+    out: dict = {"split": args.split, "limit": args.writer_limit}
+    for task, run in (("moment-words", evaluate_moment_writer),
+                      ("edge-words", evaluate_edge_writer)):
+        rows = {}
+        for name in args.writers:
+            writer = make_writer(task, name)
+            try:
+                report, _ = run(writer, args.split, args.writer_limit, progress=False)
+            finally:
+                if getattr(writer, "backend", None) is not None:
+                    writer.backend.close()
+            rows[report["model"]] = _metrics(report)
+        out[task] = rows
+    return out
 
 
 def main() -> None:
@@ -113,8 +134,14 @@ def main() -> None:
                     help="edges: only the first PAIRS pairs of the split (a smoke run)")
     ap.add_argument("--moment-limit", type=int, default=None,
                     help="moments: only the first N transcripts of the split")
+    ap.add_argument("--writers", nargs="+", default=list(WRITERS),
+                    help="words: template, llamacpp[:FILE], a tuned FILE.gguf (default: "
+                         "template llamacpp)")
+    ap.add_argument("--writer-limit", type=int, default=40,
+                    help="words: the first N moments and N edges of the split (default 40)")
     args = ap.parse_args()
-    for flag, v in (("--limit", args.limit), ("--moment-limit", args.moment_limit)):
+    for flag, v in (("--limit", args.limit), ("--moment-limit", args.moment_limit),
+                    ("--writer-limit", args.writer_limit)):
         if v is not None and v <= 0:
             ap.error(f"{flag} must be a positive number, got {v}")
 
@@ -132,8 +159,8 @@ def main() -> None:
     with threadpool_limits(1, user_api="blas"):
         for task in args.tasks:
             try:
-                report["tasks"][task] = {"edges": bench_edges, "moments": bench_moments}[task](
-                    args)
+                report["tasks"][task] = {"edges": bench_edges, "moments": bench_moments,
+                                         "words": bench_words}[task](args)
             except Exception as e:  # a crash is a result: reported, then exit 1
                 report["tasks"][task] = {"error": f"{type(e).__name__}: {e}"}
                 failed = True

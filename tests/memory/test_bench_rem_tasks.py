@@ -1,5 +1,5 @@
 """Smoke test of bench/rem_tasks.py: every task-2 model on the first pairs of the test
-split and the JSON it prints; task 3's key while its models cannot be imported."""
+split and the JSON it prints; the writers' key."""
 
 from __future__ import annotations
 
@@ -40,8 +40,12 @@ def test_bench_rem_tasks_reports_every_edge_model_and_the_targets():
     assert all(isinstance(v, bool) for v in edges["meets"].values())
 
 
-def test_moments_key_says_when_task_three_is_missing(monkeypatch):
+def test_words_key_scores_each_writer_on_both_tasks():
     bench = runpy.run_path(str(BENCH))  # not as __main__: defines, runs nothing
-    monkeypatch.setitem(sys.modules, "augur.memory.tasks.moment_models", None)  # unimportable
-    out = bench["bench_moments"](SimpleNamespace(split="test", moment_limit=2, embedder=None))
-    assert out["available"] is False and "cannot be imported" in out["reason"]
+    out = bench["bench_words"](SimpleNamespace(split="test", writer_limit=5,
+                                               writers=["template"]))
+    assert out["limit"] == 5 and set(out) == {"split", "limit", "moment-words", "edge-words"}
+    moment, edge = out["moment-words"]["template"], out["edge-words"]["template"]
+    assert moment["examples"] == edge["examples"] == 5
+    assert 0 <= moment["name_f1"] <= 1 and 0 <= edge["topic_precision"] <= 1
+    assert moment["latency_ms"]["p50"] <= moment["latency_ms"]["p99"]
