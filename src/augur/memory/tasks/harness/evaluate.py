@@ -72,6 +72,19 @@ def evaluate_query_model(model, split: str = "test", limit: int | None = None,
             "rem_tasks_version": C.REM_TASKS_VERSION, **report}, preds
 
 
+def _timed(items: list, predict, desc: str, unit: str, progress: bool) -> list:
+    """predict(item) for each item, each Prediction's latency_ms set to its call's time."""
+    from tqdm import tqdm
+
+    preds = []
+    for item in tqdm(items, desc=desc, unit=unit, file=sys.stderr, disable=not progress):
+        t0 = time.perf_counter()
+        p = predict(item)
+        p.latency_ms = (time.perf_counter() - t0) * 1000
+        preds.append(p)
+    return preds
+
+
 def _limited(examples: list, limit: int | None) -> list:
     if limit is None:
         return examples
@@ -120,16 +133,10 @@ def evaluate_moment_model(model, split: str = "test", limit: int | None = None,
                           progress: bool = True) -> tuple[dict[str, Any], list]:
     """(report, predictions) of `model` on a split of task 3 (the first `limit`
     transcripts). `model.predict_lines(lines)` answers one transcript; it is timed here."""
-    from tqdm import tqdm
 
     examples = _limited(moment_examples(split), limit)
-    preds = []
-    for ex in tqdm(examples, desc=f"{model.name} on moments {split}", unit="transcript",
-                   file=sys.stderr, disable=not progress):
-        t0 = time.perf_counter()
-        p = model.predict_lines(ex.lines)
-        p.latency_ms = (time.perf_counter() - t0) * 1000
-        preds.append(p)
+    preds = _timed(examples, lambda ex: model.predict_lines(ex.lines),
+                   f"{model.name} on moments {split}", "transcript", progress)
     report = score_moments(examples, [p.output if p.valid else None for p in preds],
                            [p.latency_ms for p in preds])
     return {"task": "moments", "model": model.name, "split": split,
@@ -152,18 +159,12 @@ def evaluate_moment_writer(writer, split: str = "test", limit: int | None = None
                            progress: bool = True) -> tuple[dict[str, Any], list]:
     """(report, predictions) of `writer.predict((transcript, segment))` -> a Prediction
     whose output has `name` and `summary`, over the first `limit` segments of a split."""
-    from tqdm import tqdm
 
     from augur.memory.tasks.harness.words_metrics import score_moment_words
 
     items = _limited(moment_word_items(split), limit)
-    preds = []
-    for item in tqdm(items, desc=f"{writer.name} writing moments ({split})", unit="moment",
-                     file=sys.stderr, disable=not progress):
-        t0 = time.perf_counter()
-        p = writer.predict(item)
-        p.latency_ms = (time.perf_counter() - t0) * 1000
-        preds.append(p)
+    preds = _timed(items, writer.predict, f"{writer.name} writing moments ({split})",
+                   "moment", progress)
     report = score_moment_words([seg for _, seg in items],
                                 [(p.output.name, p.output.summary) if p.valid else None
                                  for p in preds], [p.latency_ms for p in preds])
@@ -175,18 +176,12 @@ def evaluate_edge_writer(writer, split: str = "test", limit: int | None = None,
                          progress: bool = True) -> tuple[dict[str, Any], list]:
     """(report, predictions) of `writer.predict(example)` -> a Prediction whose output has
     `reason` and `topic_overlap`, over the first `limit` edges of a split."""
-    from tqdm import tqdm
 
     from augur.memory.tasks.harness.words_metrics import score_edge_words
 
     items = _limited(edge_word_items(split), limit)
-    preds = []
-    for ex in tqdm(items, desc=f"{writer.name} writing edges ({split})", unit="edge",
-                   file=sys.stderr, disable=not progress):
-        t0 = time.perf_counter()
-        p = writer.predict(ex)
-        p.latency_ms = (time.perf_counter() - t0) * 1000
-        preds.append(p)
+    preds = _timed(items, writer.predict, f"{writer.name} writing edges ({split})", "edge",
+                   progress)
     report = score_edge_words(items, [(p.output.reason, p.output.topic_overlap) if p.valid
                                       else None for p in preds], [p.latency_ms for p in preds])
     return {"task": "edge-words", "model": writer.name, "split": split,
