@@ -167,6 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_memory_arguments(sub)
 
+    from augur.forecast.cli import add_forecast_arguments
+
+    add_forecast_arguments(sub)
+
     bench = sub.add_parser("bench", help="run a benchmark from bench/ and print its JSON")
     bench.add_argument("name", choices=("oracle", "service", "llm", "memory", "memory-ask",
                                           "rem-query", "rem-tasks"),

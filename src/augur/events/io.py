@@ -28,6 +28,11 @@ def check_out_file(path: Path) -> None:
 
 def write_jsonl(path: str | Path, events: Iterable[Event]) -> int:
     """Write events atomically; return how many were written."""
+    return write_lines(path, (event.to_json() for event in events))
+
+
+def write_lines(path: str | Path, lines: Iterable[str]) -> int:
+    """Write one JSON text per line, atomically; return how many lines were written."""
     path = Path(path)
     check_out_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -35,8 +40,8 @@ def write_jsonl(path: str | Path, events: Iterable[Event]) -> int:
     n = 0
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            for event in events:
-                f.write(event.to_json())
+            for line in lines:
+                f.write(line)
                 f.write("\n")
                 n += 1
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode

@@ -1,0 +1,1 @@
+"""Forecasting: candidate-based outcome forecasts per depth, scored by a frozen harness."""
