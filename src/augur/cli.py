@@ -173,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="run a benchmark from bench/ and print its JSON")
     bench.add_argument("name", choices=("oracle", "service", "llm", "memory", "memory-ask",
-                                          "rem-query", "rem-tasks"),
+                                          "rem-query", "rem-tasks", "forecast"),
                        help="which benchmark")
     bench.add_argument("rest", nargs=argparse.REMAINDER, help="the benchmark's own options")
     bench.set_defaults(func=_cmd_bench)

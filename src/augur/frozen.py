@@ -14,17 +14,19 @@ then seal.
     manifest = verify_code(HARNESS)      # FrozenChangedError naming what changed
     verify_data(HARNESS, actual, manifest["data"])
     seal(HARNESS, Path("CHANGELOG.md"))  # refuses a silent amendment
+    cache_dir(HARNESS, sources)          # where its generated data is kept
 
-The oracle's harness (augur.harness) and the REM task harness
-(augur.memory.tasks) both use it.
+The oracle's harness (augur.harness), the REM task harness (augur.memory.tasks) and
+the forecast harness (augur.forecast.harness) use it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +64,19 @@ def file_sha256(path: Path) -> str:
 
 def code_checksums(root: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.glob("*.py"))}
+
+
+def cache_dir(spec: Frozen, sources: Iterable[Path]) -> Path:
+    """Where a frozen evaluation's generated data is kept: $AUGUR_CACHE (else
+    $XDG_CACHE_HOME/augur, else ~/.cache/augur) / "<name>-v<version>" / a fingerprint of
+    the source files the data comes from, so an edit to them regenerates the data (and
+    the checksum check then catches a change) instead of reading a stale copy."""
+    base = os.environ.get("AUGUR_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "augur")
+    h = hashlib.sha256()
+    for p in sorted(sources):
+        h.update(p.name.encode() + b"\0" + p.read_bytes())
+    return Path(base) / f"{spec.name}-v{spec.version()}" / h.hexdigest()[:16]
 
 
 def load_manifest(spec: Frozen, root: Path | None = None) -> dict:
