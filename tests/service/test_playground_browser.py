@@ -240,3 +240,41 @@ def test_annotation_page_labels_and_saves(memory_server, page):
     assert page.text_content("#error").strip() == ""
     assert outside == [], f"the page tried to reach beyond 127.0.0.1: {outside}"
     assert page_errors == [], f"JavaScript errors on the page: {page_errors}"
+
+
+def test_forecast_page_draws_bars_beside_the_truth(server, page):
+    """Open the forecast page from the models page's link: the first example case loads
+    and is forecast; each depth shows a forecast bar and a true-probability bar per
+    candidate, with the outcome that happened marked; a bad case names its field."""
+    outside, page_errors = _watch(page)
+    page.goto(f"{server}/playground")
+    page.click("a[href='/playground/forecast']")
+    page.wait_for_selector("body[data-shown^='base-rate:'] .fc-level", timeout=60_000)
+    page.select_option("#forecaster", "uniform")
+    page.select_option("#source", "persona")
+    page.fill("#index", "2")
+    page.click("#load")
+    page.wait_for_selector("body[data-shown^='uniform:persona-'] .fc-level")
+    levels = page.eval_on_selector_all(".fc-level", "els => els.length")
+    assert levels >= 1
+    for level in range(1, levels + 1):
+        sel = f".fc-level:nth-child({level})"
+        forecast = page.eval_on_selector_all(
+            f"{sel} .bar.forecast", "els => els.map(e => e.getBoundingClientRect().width)")
+        true = page.eval_on_selector_all(f"{sel} .bar.true", "els => els.length")
+        assert len(forecast) >= 2 and true == len(forecast), (forecast, true)
+        assert all(w > 0 for w in forecast) and len(set(forecast)) == 1  # uniform
+        assert page.eval_on_selector_all(f"{sel} li.actual", "els => els.length") == 1
+    assert page.text_content("#error").strip() == ""
+    if os.environ.get("AUGUR_SCREENSHOT_DIR"):
+        page.screenshot(path=str(Path(os.environ["AUGUR_SCREENSHOT_DIR"]) / "forecast.png"),
+                        full_page=True)
+
+    page.click("summary")
+    page.fill("#fc-case", '{"id": "x", "source": "s", "seed": {"text": "t"}, "levels": []}')
+    page.click("#predict")
+    page.wait_for_selector("#error:not(:empty)")
+    message = page.text_content("#error")
+    assert message.startswith("422: body.case:") and "levels" in message, message
+    assert outside == [], f"the page tried to reach beyond 127.0.0.1: {outside}"
+    assert page_errors == [], f"JavaScript errors on the page: {page_errors}"

@@ -5,7 +5,7 @@ expect it; the answer for bad input must be a 4xx that names the field.
 Every operation is fuzzed (examples, coverage and fuzzing phases, positive and
 negative cases) through the ASGI app in process, with its lifespan running, over a
 private copy of the two tiny checkpoints and a small REM memory (task 1's model for
-/memory/ask and /generate is built before their first request). Two routes are made
+/memory/ask and /generate is built before their first request). Three routes are made
 cheap, not skipped:
 
 - POST /train would start a real training child per accepted job (minutes of CPU
@@ -15,6 +15,8 @@ cheap, not skipped:
 - POST /evaluate runs the full frozen harness on a registered model (tens of
   seconds per model). Fuzzed names almost never hit `alpha` or `beta`, but in case
   they do, both have a stub report in the eval cache, so the cached path answers.
+- POST /forecast's default forecaster (embedding) fits for minutes on the first valid
+  case; uniform stands in under its name.
 """
 
 from __future__ import annotations
@@ -114,6 +116,17 @@ def app(fuzz_models, request):
         # Its answers come from the served edge scorer, fitted in seconds: fit it first.
         memory = app.state.augur.memory
         memory.tasks_thread.submit(lambda: memory.tasks().model("edges")).result()
+    if request.node.name.endswith("/forecast]"):
+        # The default forecaster, embedding, fits for minutes on its first request; a
+        # fuzzed valid case gets uniform under its name instead.
+        from augur.forecast.registry import UniformForecaster
+        from augur.service import routes_forecast
+
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setitem(routes_forecast._fitted, "embedding", UniformForecaster())
+            yield app
+        shutdown_lifespans()
+        return
     yield app
     shutdown_lifespans()  # schemathesis does it too; again in case its hook did not run
 

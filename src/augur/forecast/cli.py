@@ -7,6 +7,7 @@
     augur forecast import --choices questions.jsonl --out data/choices.jsonl
     augur forecast evaluate --data world --split test --forecaster base-rate --by-depth
     augur forecast evaluate --data cases.jsonl --forecaster uniform market --plot brier.png
+    augur forecast predict --case cases.jsonl --forecaster base-rate
     augur forecast verify              (the frozen forecast harness's manifest)
     augur forecast seal                (after an amendment: new FORECAST_HARNESS_VERSION first)
 
@@ -78,6 +79,17 @@ def add_forecast_arguments(subparsers: argparse._SubParsersAction) -> argparse.A
                          "uniform and the ceiling")
     ev.set_defaults(func=_cmd_evaluate)
 
+    pr = sub.add_parser("predict", help="a forecaster's probability for each candidate of "
+                        "each case in a file")
+    pr.add_argument("--case", type=Path, required=True, metavar="FILE.jsonl",
+                    help="a JSON Lines file of cases (every case is predicted)")
+    pr.add_argument("--forecaster", default="embedding", metavar="NAME",
+                    help="uniform, base-rate, market, embedding (default) or llm; fitted on "
+                         "the world train split of the frozen harness")
+    pr.add_argument("--json", action="store_true",
+                    help="print one JSON object per case: {id, forecaster, levels}")
+    pr.set_defaults(func=_cmd_predict)
+
     sub.add_parser("verify", help="check the forecast harness's code and data checksums"
                    ).set_defaults(func=_cmd_verify)
     seal = sub.add_parser("seal", help="write a new manifest (needs a new "
@@ -86,7 +98,8 @@ def add_forecast_arguments(subparsers: argparse._SubParsersAction) -> argparse.A
                       help="the changelog that must name the new version (default "
                            "CHANGELOG.md)")
     seal.set_defaults(func=_cmd_seal)
-    # train and predict (issue 25, items 4 and 7) register here.
+    _add_corpus_commands(sub)  # brainstorm, chronicle, chronicle-bench
+    # train (issue 25, item 4) registers here.
     return fc
 
 
@@ -192,6 +205,41 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_predict(args: argparse.Namespace) -> int:
+    import json
+
+    from augur.forecast.case import read_cases
+    from augur.forecast.harness.data import forecast_cases
+    from augur.forecast.registry import make_forecaster
+
+    cases = read_cases(args.case)
+    model = make_forecaster(args.forecaster, forecast_cases("world", "train"))
+    for case in cases:
+        probs = model.predict(case)
+        if args.json:
+            print(json.dumps({"id": case.id, "forecaster": model.name, "levels": [
+                {"depth": lv.depth, "actual": lv.actual, "probabilities": ps}
+                for lv, ps in zip(case.levels, probs, strict=True)]}))
+        else:
+            print(format_prediction(case, probs, model.name))
+    return 0
+
+
+def format_prediction(case, probs: list[list[float]], name: str) -> str:
+    """A case's levels as a small table: the forecaster's probability per candidate,
+    the generator's p_true where the case has it, and * on the outcome that happened."""
+    truth = any(c.p_true is not None for lv in case.levels for c in lv.candidates)
+    lines = [f"{case.id} ({name}): {case.seed.text}"]
+    for lv, ps in zip(case.levels, probs, strict=True):
+        head = f"  depth {lv.depth}" + (f"  {lv.date}" if lv.date else "")
+        lines.append(f"{head:<65}{'p':>7}" + (f"{'p_true':>8}" if truth else ""))
+        for i, (c, p) in enumerate(zip(lv.candidates, ps, strict=True)):
+            mark = "*" if i == lv.actual else " "
+            true = f"  {c.p_true:6.3f}" if c.p_true is not None else ""
+            lines.append(f"   {mark} {c.text[:60]:<60} {p:6.3f}{true}")
+    return "\n".join(lines)
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
     from augur.forecast.harness.manifest import verify
 
@@ -207,4 +255,109 @@ def _cmd_seal(args: argparse.Namespace) -> int:
     m = seal(args.changelog)
     print(f"sealed forecast-harness v{m['version']}: {len(m['code'])} code files, "
           f"{len(m['data'])} datasets")
+    return 0
+
+
+def _add_corpus_commands(sub: argparse._SubParsersAction) -> None:
+    corpus_help = "a folder of dated text files (YYYY-MM-DD name prefix or a first 'Date:' line)"
+    bs = sub.add_parser("brainstorm", help="propose seed events in a date range of a corpus")
+    bs.add_argument("--corpus", type=Path, required=True, help=corpus_help)
+    bs.add_argument("--from", dest="start", metavar="DATE", help="first date (default: open)")
+    bs.add_argument("--to", dest="end", metavar="DATE", help="last date (default: open)")
+    bs.add_argument("--n", type=positive_int("--n"), default=20, help="seeds (default 20)")
+    bs.add_argument("--llm", nargs="?", const="llamacpp", metavar="BACKEND",
+                    help="re-rank with an LLM judge (default backend llamacpp: SmolLM2)")
+    bs.add_argument("--out", type=Path, help="also write the seeds as JSON Lines here")
+    bs.set_defaults(func=_cmd_brainstorm)
+
+    ch = sub.add_parser("chronicle", help="follow each seed through a corpus and write cases")
+    ch.add_argument("--corpus", type=Path, required=True, help=corpus_help)
+    ch.add_argument("--seeds", type=Path, metavar="FILE.jsonl",
+                    help="seeds as `brainstorm --out` writes them (a 'doc' per line); "
+                         "default: brainstorm --from/--to first")
+    ch.add_argument("--from", dest="start", metavar="DATE", help="without --seeds: first date")
+    ch.add_argument("--to", dest="end", metavar="DATE", help="without --seeds: last date")
+    ch.add_argument("--n", type=positive_int("--n"), default=20,
+                    help="without --seeds: seeds to brainstorm (default 20)")
+    ch.add_argument("--depth", type=_depth, default=3, help="levels to follow (default 3)")
+    ch.add_argument("--out", type=Path, required=True, help="output JSON Lines file of cases")
+    ch.set_defaults(func=_cmd_chronicle)
+
+    cb = sub.add_parser("chronicle-bench", help="render a world-events corpus and print "
+                        "Brainstormer's and Chronicler's scores as JSON")
+    cb.add_argument("--n", type=positive_int("--n"), default=200, help="chains (default 200)")
+    cb.add_argument("--depth", type=_depth, default=3, help="chain depth (default 3)")
+    cb.add_argument("--filler", type=positive_int("--filler", 0), default=200,
+                    help="unrelated articles (default 200)")
+    cb.add_argument("--seed", type=int, default=0, help="world seed (default 0)")
+    cb.set_defaults(func=_cmd_chronicle_bench)
+
+
+def _proposals(args: argparse.Namespace, docs, vecs):
+    from augur.forecast.brainstorm import brainstorm
+    from augur.forecast.chronicle import parse_day
+
+    start = parse_day(args.start, "--from") if args.start else None
+    end = parse_day(args.end, "--to") if args.end else None
+    if start and end and end < start:
+        raise ValueError(f"--to {end} is before --from {start}; swap them")
+    llm = None
+    if getattr(args, "llm", None):
+        from augur.llm.factory import make_backend
+
+        llm = make_backend(args.llm)
+    return brainstorm(docs, vecs, start, end, n=args.n, llm=llm)
+
+
+def _cmd_brainstorm(args: argparse.Namespace) -> int:
+    import json
+
+    from augur.events.io import write_lines
+    from augur.forecast.corpus import embed_documents, read_corpus
+
+    docs = read_corpus(args.corpus)
+    proposals = _proposals(args, docs, embed_documents(docs))
+    lines = [json.dumps(p.to_dict(), ensure_ascii=False) for p in proposals]
+    print("\n".join(lines))
+    if args.out is not None:
+        write_lines(args.out, lines)
+        print(f"wrote {len(lines)} seeds to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _cmd_chronicle(args: argparse.Namespace) -> int:
+    import json
+
+    from augur.events.io import check_out_file
+    from augur.forecast.case import write_cases
+    from augur.forecast.chronicle import chronicle
+    from augur.forecast.corpus import embed_documents, read_corpus
+
+    check_out_file(args.out)
+    if args.seeds is not None and (args.start or args.end):
+        raise ValueError("give --seeds or --from/--to, not both")
+    docs = read_corpus(args.corpus)
+    vecs = embed_documents(docs)
+    if args.seeds is not None:
+        try:
+            seeds = [json.loads(ln)["doc"] for ln in args.seeds.read_text(encoding="utf-8")
+                     .splitlines() if ln.strip()]
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise ValueError(f"--seeds {args.seeds}: expected JSON Lines with a 'doc' per "
+                             f"line, as `augur forecast brainstorm --out` writes ({e})") from None
+    else:
+        seeds = [p.doc for p in _proposals(args, docs, vecs)]
+    cases = chronicle(docs, vecs, seeds, depth=args.depth)
+    n = write_cases(args.out, cases)
+    print(f"wrote {n} cases from {len(seeds)} seeds ({len(seeds) - n} with nothing found "
+          f"after them) to {args.out}")
+    return 0
+
+
+def _cmd_chronicle_bench(args: argparse.Namespace) -> int:
+    import json
+
+    from augur.forecast.chronicle import measure
+
+    print(json.dumps(measure(args.n, args.depth, args.filler, args.seed), indent=1))
     return 0

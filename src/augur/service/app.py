@@ -22,6 +22,8 @@ from augur.service.registry import BrokenModel, UnknownModel
 from augur.service.routes import router
 from augur.service.routes_annotate import page_router as annotate_page
 from augur.service.routes_annotate import router as annotate_router
+from augur.service.routes_forecast import page_router as forecast_page
+from augur.service.routes_forecast import router as forecast_router
 from augur.service.routes_generate import router as generate_router
 from augur.service.routes_memory import page_router as memory_page
 from augur.service.routes_memory import router as memory_router
@@ -70,6 +72,8 @@ def create_app(cfg: ServiceConfig | None = None) -> FastAPI:
     app.include_router(annotate_router)
     app.include_router(annotate_page)
     app.include_router(generate_router)
+    app.include_router(forecast_router)
+    app.include_router(forecast_page)
     app.openapi = lambda: openapi_with_bodies(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _handlers(app)

@@ -11,8 +11,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from augur.service.state import State
 
 bearer = HTTPBearer(auto_error=False, description="AUGUR_API_TOKEN, required for /train, "
-                                                  "/evaluate, /generate and memory writes "
-                                                  "when a token is configured")
+                                                  "/evaluate, /generate, /forecast and memory "
+                                                  "writes when a token is configured")
 
 
 def state_of(request: Request) -> State:
