@@ -95,6 +95,9 @@ def torch_threads(n: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+CACHED_BATCH = 1000  # new texts at once from which the disk cache is used (a fit's)
+
+
 class TextVectors:
     """MiniLM unit vectors, one row per distinct text, each embedded once. Row 0 is a
     zero vector (padding, and the empty path at depth 1)."""
@@ -115,7 +118,16 @@ class TextVectors:
         """Row numbers of `texts`, embedding the new ones in one batch."""
         new = list(dict.fromkeys(t for t in texts if t not in self.rows))
         if new:
-            vecs = np.asarray(self.embedder.embed(new), dtype=np.float32)  # (N, C)
+            if len(new) >= CACHED_BATCH:
+                # A training set's texts (tens of thousands: minutes of MiniLM here) go
+                # through the on-disk matrix cache the REM tasks use, beside the forecast
+                # harness's data, so a second fit on the same cases embeds nothing.
+                from augur.forecast.harness.data import cache_dir
+                from augur.memory.tasks.shots_cache import cached_matrix
+
+                vecs = cached_matrix(new, self.embedder, cache_dir())
+            else:
+                vecs = np.asarray(self.embedder.embed(new), dtype=np.float32)  # (N, C)
             if not self._blocks:
                 self._blocks.append(np.zeros((1, vecs.shape[1]), np.float32))
             for t in new:
