@@ -7,31 +7,6 @@
 const TYPES = ["none", "SEE_ALSO", "PREREQUISITE", "CONTINUATION"];
 let current = null;  // the last /memory/annotate/next answer
 
-const $ = (sel) => document.querySelector(sel);
-
-function el(tag, props = {}, ...children) {
-  const node = Object.assign(document.createElement(tag), props);
-  node.append(...children);
-  return node;
-}
-
-function showError(status, body) {
-  const detail = typeof body.detail === "string" ? body.detail
-    : Array.isArray(body.detail) ? body.detail.map((d) => `${d.loc.join(".")}: ${d.msg}`).join("; ")
-    : JSON.stringify(body.detail);
-  $("#error").textContent = `${status}: ${detail}`;
-}
-
-async function call(path, init) {
-  // The answer's body when it is ok; else null, with the error shown as the route words it.
-  $("#error").textContent = "";
-  const resp = await fetch(path, init);
-  const body = await resp.json();
-  if (resp.ok) return body;
-  showError(resp.status, body);
-  return null;
-}
-
 function resourceView(r) {
   const when = r.created_at.replace("T", " ").slice(0, 16);
   return el("div", { className: "ann-resource" },
