@@ -39,7 +39,6 @@ fitted again with a warning saying why.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import pickle
 import sys
@@ -342,10 +341,8 @@ def _answer_of(model, lines: list[MomentLine]) -> str:
 def _save(path: Path, model, probe: str) -> None:
     from augur.memory.tasks.shots_cache import write_atomic
 
-    state = copy.copy(model)
-    if hasattr(state, "embed"):  # the embedder (a torch model) is given again on load
-        state.embed = type(model.embed)(None)
-    payload = pickle.dumps({"model": state, "probe": probe}, protocol=pickle.HIGHEST_PROTOCOL)
+    # the embedder is left out (moment_models._Embed.__getstate__) and given on load
+    payload = pickle.dumps({"model": model, "probe": probe}, protocol=pickle.HIGHEST_PROTOCOL)
     write_atomic(path, lambda f: f.write(payload))
 
 
@@ -362,7 +359,7 @@ def _load(path: Path, name: str, probe: list[MomentLine], embedder) -> tuple[Any
     if getattr(model, "name", None) != name:
         return None, f"holds model {getattr(model, 'name', None)!r}, not {name!r}"
     if hasattr(model, "embed"):
-        model.embed = type(model.embed)(embedder)
+        model.embed.embedder = embedder
     try:
         got = _answer_of(model, probe)
     except Exception as e:  # noqa: BLE001 - a model that cannot answer is fitted again

@@ -113,6 +113,11 @@ class _Embed:
     def __init__(self, embedder=None) -> None:
         self.embedder = embedder
 
+    def __getstate__(self) -> dict:
+        # A pickled model (moment_ingest's disk cache) leaves the embedder out: a torch
+        # model, given again (or made on first use) after loading.
+        return {"embedder": None}
+
     def get(self):
         if self.embedder is None:
             from augur.memory.embed import Embedder
