@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from augur.forecast.forecasters import predict_latency
 from augur.forecast.forecasters.embedding import (
     EmbeddingConfig,
     EmbeddingForecaster,
@@ -95,11 +94,6 @@ def test_predict_before_fit_and_too_few_cases_are_refused(split):
         EmbeddingForecaster().predict(split[1][0])
     with pytest.raises(ForecasterError, match="at least 10 training cases"):
         EmbeddingForecaster().fit(split[0][:3])
-
-
-def test_latency_helper_reports_per_case_times(fitted, split):
-    timing = predict_latency(fitted, split[1][:6])
-    assert timing["n"] == 5 and 0 < timing["median_ms"] <= timing["p90_ms"]
 
 
 class CountingEmbedder:
